@@ -1,0 +1,245 @@
+/*
+ * config.c - the KMEM_* options, read from the environment at kmem_init.
+ *
+ *   KMEM_LIMIT       bytes kmem may hand out ("512M", "2G"); 0: no limit
+ *   KMEM_HUGEPAGES   auto | hugetlb | thp | off              (auto)
+ *   KMEM_PCP_HIGH    pages a thread's pcp list may hold      (from the zone)
+ *   KMEM_PCP_BATCH   pages moved between pcp and buddy       (from the zone)
+ *   KMEM_DEBUG_VM    0/1, no/yes, false/true, off/on         (0)
+ *   KMEM_DECAY_MS    idle milliseconds before free memory goes back (1000)
+ *   KMEM_RETAIN      free bytes a zone keeps resident        (4M)
+ *   KMEM_SYSFS_ROOT  where to read the NUMA topology         (/sys)
+ *
+ * A variable that is unset or empty means the default.  A bad value is
+ * reported in one line and the default kept: a typo must not stop the
+ * program, which may be anything run under LD_PRELOAD.  This runs inside
+ * the first malloc, so nothing here allocates, not even getenv (which is
+ * safe, but environ is all we need and is there from the start).
+ */
+#include <limits.h>
+#include <string.h>
+#include "internal.h"
+
+extern char **environ;
+
+struct kmem_config kmem_config;
+
+static const struct kmem_config kmem_config_defaults = {
+	.limit = 0,
+	.hugepages = HUGEPAGES_AUTO,
+	.pcp_high = 0,
+	.pcp_batch = 0,
+	.debug_vm = false,
+	.decay_ms = 1000,
+	.retain = 4UL << 20,
+	.sysfs_root = "/sys",
+};
+
+const char *kmem_getenv(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (!environ || !len || strchr(name, '='))
+		return NULL;
+	for (char **e = environ; *e; e++)
+		if (!strncmp(*e, name, len) && (*e)[len] == '=')
+			return *e + len + 1;
+	return NULL;
+}
+
+/* Leading decimal digits of *s; false on none or on overflow. */
+static bool parse_digits(const char **s, unsigned long *val)
+{
+	const char *p = *s;
+	unsigned long v = 0;
+
+	if (*p < '0' || *p > '9')
+		return false;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		unsigned int d = (unsigned int)(*p - '0');
+
+		if (v > (ULONG_MAX - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	*s = p;
+	*val = v;
+	return true;
+}
+
+static bool parse_ulong(const char *s, unsigned long *val)
+{
+	return parse_digits(&s, val) && !*s;
+}
+
+int kmem_parse_size(const char *s, unsigned long *bytes)
+{
+	unsigned long v;
+	unsigned int shift = 0;
+
+	if (!s || !parse_digits(&s, &v))
+		return -1;
+	switch (*s) {
+	case 'k': case 'K': shift = 10; break;
+	case 'm': case 'M': shift = 20; break;
+	case 'g': case 'G': shift = 30; break;
+	case 't': case 'T': shift = 40; break;
+	}
+	if (shift) {
+		s++;
+		if ((*s == 'i' || *s == 'I') && (s[1] == 'b' || s[1] == 'B'))
+			s++;
+	}
+	if (*s == 'b' || *s == 'B')
+		s++;
+	if (*s || v > ULONG_MAX >> shift)
+		return -1;
+	*bytes = v << shift;
+	return 0;
+}
+
+/* Case-insensitive comparison with a lower-case word. */
+static bool word_is(const char *s, const char *word)
+{
+	for (; *word; s++, word++) {
+		char c = *s >= 'A' && *s <= 'Z' ? (char)(*s - 'A' + 'a') : *s;
+
+		if (c != *word)
+			return false;
+	}
+	return !*s;
+}
+
+/* The value of an option, or NULL for unset or empty. */
+static const char *option(const char *name)
+{
+	const char *v = kmem_getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
+/* Report a rejected value; returns 1 for the count of rejections. */
+static int reject(const char *name, const char *val, const char *why)
+{
+	kmem_warn("%s='%s': %s; ignored", name, val, why);
+	return 1;
+}
+
+static int read_size(const char *name, unsigned long *out)
+{
+	const char *v = option(name);
+
+	if (v && kmem_parse_size(v, out))
+		return reject(name, v, "not a size (bytes, or a number with K, M, G or T)");
+	return 0;
+}
+
+static int read_count(const char *name, int *out)
+{
+	const char *v = option(name);
+	unsigned long n;
+
+	if (!v)
+		return 0;
+	if (!parse_ulong(v, &n) || n > INT_MAX)
+		return reject(name, v, "not a number of pages (0 for the default)");
+	*out = (int)n;
+	return 0;
+}
+
+static int read_hugepages(void)
+{
+	static const char *const names[] = {
+		[HUGEPAGES_AUTO] = "auto",
+		[HUGEPAGES_HUGETLB] = "hugetlb",
+		[HUGEPAGES_THP] = "thp",
+		[HUGEPAGES_OFF] = "off",
+	};
+	const char *v = option("KMEM_HUGEPAGES");
+
+	if (!v)
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		if (word_is(v, names[i])) {
+			kmem_config.hugepages = (enum hugepage_policy)i;
+			return 0;
+		}
+	}
+	return reject("KMEM_HUGEPAGES", v, "not one of auto, hugetlb, thp or off");
+}
+
+static int read_bool(const char *name, bool *out)
+{
+	static const char *const no[] = { "0", "no", "false", "off" };
+	static const char *const yes[] = { "1", "yes", "true", "on" };
+	const char *v = option(name);
+
+	if (!v)
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(no); i++) {
+		if (word_is(v, no[i]) || word_is(v, yes[i])) {
+			*out = word_is(v, yes[i]);
+			return 0;
+		}
+	}
+	return reject(name, v, "not 0 or 1 (or no/yes, false/true, off/on)");
+}
+
+static int read_ms(const char *name, unsigned long *out)
+{
+	const char *v = option(name);
+
+	if (v && !parse_ulong(v, out))
+		return reject(name, v, "not a number of milliseconds");
+	return 0;
+}
+
+static int read_path(const char *name, char *out, size_t size)
+{
+	const char *v = option(name);
+	size_t len;
+
+	if (!v)
+		return 0;
+	len = strlen(v);
+	if (len >= size) {
+		kmem_warn("%s='%.40s...': longer than %zu bytes; ignored",
+			  name, v, size - 1);
+		return 1;
+	}
+	memcpy(out, v, len + 1);
+	return 0;
+}
+
+/* A pcp list holds at least one batch.  Checked when both are given; a
+ * value left at 0 is derived from the zone's size. */
+static int check_pcp(void)
+{
+	struct kmem_config *c = &kmem_config;
+
+	if (!c->pcp_high || !c->pcp_batch || c->pcp_high >= c->pcp_batch)
+		return 0;
+	kmem_warn("KMEM_PCP_HIGH=%d is below KMEM_PCP_BATCH=%d; both ignored",
+		  c->pcp_high, c->pcp_batch);
+	c->pcp_high = 0;
+	c->pcp_batch = 0;
+	return 2;
+}
+
+int kmem_config_init(void)
+{
+	struct kmem_config *c = &kmem_config;
+	int rejected = 0;
+
+	*c = kmem_config_defaults;
+	rejected += read_size("KMEM_LIMIT", &c->limit);
+	rejected += read_hugepages();
+	rejected += read_count("KMEM_PCP_HIGH", &c->pcp_high);
+	rejected += read_count("KMEM_PCP_BATCH", &c->pcp_batch);
+	rejected += check_pcp();
+	rejected += read_bool("KMEM_DEBUG_VM", &c->debug_vm);
+	rejected += read_ms("KMEM_DECAY_MS", &c->decay_ms);
+	rejected += read_size("KMEM_RETAIN", &c->retain);
+	rejected += read_path("KMEM_SYSFS_ROOT", c->sysfs_root, sizeof(c->sysfs_root));
+	return rejected;
+}

@@ -1,0 +1,101 @@
+/*
+ * init.c - bringing kmem up: options, topology, the arena and its nodes
+ * and zones, the thread-exit key and the fork handlers.
+ *
+ * kmem_init runs once, on the first call that needs it, from whichever
+ * thread gets there first; others wait.  Nothing here allocates through
+ * malloc, so it is safe before libc is initialised and inside malloc.
+ *
+ * Sizing: the arena spans KMEM_LIMIT if set, else the machine's memory,
+ * shared between nodes in proportion to their sysfs MemTotal (equally
+ * where unknown), each node rounded down to whole 4 MiB sections.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <unistd.h>
+#include "internal.h"
+
+atomic_int kmem_initialized;
+
+/* Each node needs at least a few sections for zones to be meaningful. */
+#define MIN_NODE_PAGES (2 * PAGES_PER_SECTION)
+
+static void size_nodes(unsigned long total_pages, unsigned long *node_pages)
+{
+	unsigned long weight_sum = 0;
+	int nid;
+
+	for (nid = 0; nid < MAX_NUMNODES; nid++)
+		if (kmem_topology.online[nid])
+			weight_sum += kmem_topology.node_mem_kb[nid];
+	for (nid = 0; nid < MAX_NUMNODES; nid++) {
+		unsigned long pages;
+
+		node_pages[nid] = 0;
+		if (!kmem_topology.online[nid])
+			continue;
+		if (weight_sum && kmem_topology.node_mem_kb[nid])
+			pages = (unsigned long)((unsigned __int128)total_pages *
+						kmem_topology.node_mem_kb[nid] / weight_sum);
+		else
+			pages = total_pages / (unsigned long)kmem_topology.nr_nodes;
+		pages = ALIGN_DOWN(pages, PAGES_PER_SECTION);
+		node_pages[nid] = MAX(pages, MIN_NODE_PAGES);
+	}
+}
+
+static int kmem_do_init(void)
+{
+	unsigned long node_pages[MAX_NUMNODES];
+	unsigned long total_pages = 0;
+	int nid;
+
+	kmem_config_init();
+	if (topology_init(kmem_config.sysfs_root) != 0) {
+		kmem_warn("using one node: the NUMA topology under %s is unusable",
+			  kmem_config.sysfs_root);
+		topology_init("/nonexistent");
+	}
+	if (kmem_config.limit) {
+		total_pages = kmem_config.limit >> PAGE_SHIFT;
+		if (total_pages < (unsigned long)kmem_topology.nr_nodes * MIN_NODE_PAGES)
+			kmem_warn("KMEM_LIMIT=%lu is below %lu bytes (two 4 MiB sections per node): using that",
+				  kmem_config.limit,
+				  (unsigned long)kmem_topology.nr_nodes * MIN_NODE_PAGES << PAGE_SHIFT);
+	} else {
+		total_pages = (unsigned long)sysconf(_SC_PHYS_PAGES) *
+			      ((unsigned long)sysconf(_SC_PAGESIZE) >> PAGE_SHIFT);
+	}
+	size_nodes(total_pages, node_pages);
+	total_pages = 0;
+	for (nid = 0; nid < MAX_NUMNODES; nid++)
+		total_pages += node_pages[nid];
+
+	arena_init_hugetlb_policy();
+	if (arena_init(total_pages) || free_area_init(node_pages))
+		return -1;
+	if (pthread_key_create(&kmem_thread_key, kmem_thread_exit))
+		return -1;
+	pthread_atfork(pcp_fork_prepare, pcp_fork_parent, pcp_fork_child);
+	return 0;
+}
+
+int kmem_init(void)
+{
+	int state = atomic_load_explicit(&kmem_initialized, memory_order_acquire);
+
+	if (likely(state == 2))
+		return 0;
+	if (state == 0 && atomic_compare_exchange_strong(&kmem_initialized, &state, 1)) {
+		state = kmem_do_init() == 0 ? 2 : -1;
+		atomic_store_explicit(&kmem_initialized, state, memory_order_release);
+	}
+	while ((state = atomic_load_explicit(&kmem_initialized, memory_order_acquire)) == 1)
+		sched_yield();
+	if (state != 2) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,286 @@
+/*
+ * internal.h - kmem's private interface, grouped by the file that defines
+ * each part (the role of mm/internal.h).  Unit tests include this header
+ * and link the convenience library, so everything here is testable.
+ */
+#ifndef KMEM_INTERNAL_H
+#define KMEM_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "mmzone.h"
+
+#define KMEM_HIDDEN __attribute__((visibility("hidden")))
+#define ALIGN_UP(x, a)   (((x) + (a) - 1) & ~((__typeof__(x))(a) - 1))
+#define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a) - 1))
+#define ARRAY_SIZE(a)    (sizeof(a) / sizeof((a)[0]))
+#define MIN(a, b)        ((a) < (b) ? (a) : (b))
+#define MAX(a, b)        ((a) > (b) ? (a) : (b))
+
+/* ---- config.c: KMEM_* options, read from the environment once -------- */
+enum hugepage_policy {
+	HUGEPAGES_AUTO,      /* hugetlb if the system has free hugepages, else THP */
+	HUGEPAGES_HUGETLB,   /* MAP_HUGETLB, THP where none are left */
+	HUGEPAGES_THP,       /* madvise(MADV_HUGEPAGE) */
+	HUGEPAGES_OFF,       /* 4 KiB pages, madvise(MADV_NOHUGEPAGE) */
+};
+
+struct kmem_config {
+	unsigned long limit;          /* KMEM_LIMIT in bytes; 0: no limit */
+	enum hugepage_policy hugepages; /* KMEM_HUGEPAGES */
+	int pcp_high;                 /* KMEM_PCP_HIGH; 0: kernel-derived */
+	int pcp_batch;                /* KMEM_PCP_BATCH; 0: kernel-derived */
+	bool debug_vm;                /* KMEM_DEBUG_VM */
+	unsigned long decay_ms;       /* KMEM_DECAY_MS: idle time before free memory goes back */
+	unsigned long retain;         /* KMEM_RETAIN: free bytes a zone keeps resident */
+	char sysfs_root[256];         /* KMEM_SYSFS_ROOT; default "/sys" */
+};
+
+extern struct kmem_config kmem_config;
+
+/* Fill kmem_config from the environment; bad values are reported and the
+ * default kept.  Returns the number of rejected options. */
+int kmem_config_init(void);
+/* "64M", "1G", "4096", "2k" -> bytes.  Returns 0, or -1 for anything else
+ * (empty, junk, overflow). */
+int kmem_parse_size(const char *s, unsigned long *bytes);
+/* getenv that does not allocate and works before libc is fully up. */
+const char *kmem_getenv(const char *name);
+
+/* ---- printk.c: messages and reports without allocating -------------- */
+struct kmem_buf {
+	int fd;
+	size_t len;
+	char data[4096];
+};
+
+int kmem_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+int kmem_snprintf(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void kmem_buf_init(struct kmem_buf *b, int fd);
+void kmem_bprintf(struct kmem_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void kmem_buf_flush(struct kmem_buf *b);
+/* "kmem: " + message + newline on stderr. */
+void kmem_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* kmem_warn, then abort(). */
+_Noreturn void kmem_panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- os.c: every call into the OS, swappable for tests ------------- */
+struct kmem_os_ops {
+	void *(*mmap)(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+	int (*munmap)(void *addr, size_t len);
+	int (*mprotect)(void *addr, size_t len, int prot);
+	int (*madvise)(void *addr, size_t len, int advice);
+	long (*mbind)(void *addr, unsigned long len, int mode,
+		      const unsigned long *nodemask, unsigned long maxnode,
+		      unsigned int flags);
+	int (*getcpu)(void);
+};
+
+extern struct kmem_os_ops kmem_os;
+
+/* Read a whole small file into buf (NUL-terminated); returns the length
+ * or -1.  open/read/close only: no stdio, no allocation. */
+ssize_t os_read_file(const char *path, char *buf, size_t size);
+uint64_t os_now_ns(void);
+/* Free hugetlb pages of the default size, from /proc/meminfo. */
+long os_free_hugetlb_pages(void);
+pid_t os_gettid(void);
+
+/* ---- topology.c: NUMA nodes, CPUs and distances from sysfs ---------- */
+struct kmem_topology {
+	int nr_nodes;                       /* online nodes */
+	int nr_node_ids;                    /* highest online node id + 1 */
+	bool online[MAX_NUMNODES];
+	uint8_t distance[MAX_NUMNODES][MAX_NUMNODES];
+	unsigned long node_mem_kb[MAX_NUMNODES];  /* MemTotal, 0 if unknown */
+	int node_nr_cpus[MAX_NUMNODES];
+	int nr_cpu_ids;                     /* highest cpu listed + 1 */
+	int16_t cpu_node[MAX_CPUS];         /* -1: not in any node */
+	bool from_sysfs;                    /* false: no node directory, one node assumed */
+};
+
+extern struct kmem_topology kmem_topology;
+
+/* Read <root>/devices/system/node/{online,nodeN/cpulist,nodeN/distance,
+ * nodeN/meminfo}.  Without a node directory: one node 0 with every CPU.
+ * Returns 0, or -1 (with a warning) when the tree is malformed. */
+int topology_init(const char *sysfs_root);
+/* Parse "0-3,8,10-11" into set[] (size n); returns cpus set or -1. */
+int parse_cpulist(const char *s, bool *set, int n);
+/* Online nodes ordered by distance from nid (itself first, ties by id). */
+int topology_node_order(int nid, int *order);
+
+/* ---- arena.c: the reserved "physical memory", sections, mem_map ----- */
+enum section_backing {
+	BACKING_NONE,          /* offline */
+	BACKING_HUGETLB,
+	BACKING_THP,
+	BACKING_4K,
+	NR_BACKINGS
+};
+
+struct arena_stats {
+	unsigned long sections[NR_BACKINGS];   /* sections online by backing */
+	unsigned long hugetlb_fallbacks;       /* hugetlb wanted, OS had none */
+	unsigned long mem_map_bytes;           /* committed descriptor memory */
+};
+
+extern struct arena_stats arena_stats;
+extern uint8_t *section_state;             /* enum section_backing, per section */
+extern uint8_t *pageblock_flags;           /* per pageblock: migratetype | PB_* */
+
+#define PB_MIGRATE_MASK   0x03u
+#define PB_RELEASED       0x04u   /* given back to the OS while free */
+#define PB_IDLE           0x08u   /* free and unused since the last release pass */
+
+/* Reserve the arena for nr_pages "physical" pages, plus mem_map and the
+ * side tables. */
+int arena_init(unsigned long nr_pages);
+/* Map the section that starts at pfn and commit its descriptors; all of
+ * them get zone/node links and no state.  Returns the backing, or
+ * BACKING_NONE when the OS refused. */
+enum section_backing arena_online_section(unsigned long pfn, int nid,
+					  enum zone_type zt);
+/* Give [pfn, pfn + nr) back to the OS; the range reads as zeroes after. */
+void arena_release(unsigned long pfn, unsigned long nr);
+/* auto policy: skip hugetlb when the system has no free hugepages. */
+void arena_init_hugetlb_policy(void);
+
+static inline bool pfn_section_online(unsigned long pfn)
+{
+	return pfn < max_pfn && section_state[pfn >> SECTION_ORDER] != BACKING_NONE;
+}
+
+static inline int get_pageblock_migratetype(unsigned long pfn)
+{
+	return pageblock_flags[pfn >> pageblock_order] & PB_MIGRATE_MASK;
+}
+
+static inline void set_pageblock_migratetype(unsigned long pfn, int mt)
+{
+	uint8_t *pb = &pageblock_flags[pfn >> pageblock_order];
+	*pb = (uint8_t)((*pb & ~PB_MIGRATE_MASK) | (unsigned)mt);
+}
+
+/* ---- mmzone.c: nodes, zones, watermarks, zonelists ------------------ */
+extern int min_free_kbytes;
+extern const char *const zone_names[MAX_NR_ZONES];
+extern const char *const migratetype_names[MIGRATE_TYPES];
+extern const int sysctl_lowmem_reserve_ratio[MAX_NR_ZONES];
+
+/* Lay nodes and zones over the arena; set watermarks, lowmem_reserve,
+ * zonelists and pcp sizes.  node_pages[nid] is each online node's size. */
+int free_area_init(const unsigned long *node_pages);
+void setup_per_zone_wmarks(void);
+void setup_per_zone_lowmem_reserve(void);
+void build_all_zonelists(void);
+int zone_batchsize(const struct zone *zone);
+int zone_highsize(const struct zone *zone, int batch);
+struct zone *kmem_zone(int nid, enum zone_type zt);
+
+/* ---- page_alloc.c: the buddy allocator ------------------------------ */
+struct alloc_context {
+	struct zoneref *zonelist;
+	int highest_zoneidx;
+	int migratetype;
+	int preferred_nid;
+};
+
+int gfp_migratetype(gfp_t gfp);
+enum zone_type gfp_zone(gfp_t gfp);
+struct page *__alloc_pages(gfp_t gfp, unsigned int order, int preferred_nid);
+bool zone_watermark_ok(struct zone *z, unsigned int order, unsigned long mark,
+		       int highest_zoneidx, unsigned int alloc_flags);
+/* Buddy-level operations; the caller holds zone->lock.  A block freed
+ * with PG_zeroed set keeps it only while merged with zeroed buddies. */
+struct page *__rmqueue(struct zone *zone, unsigned int order, int migratetype);
+struct page *__rmqueue_smallest(struct zone *zone, unsigned int order, int migratetype);
+/* Returns the order of the block after merging. */
+unsigned int __free_one_page(struct page *page, unsigned long pfn, struct zone *zone,
+			     unsigned int order, int migratetype);
+bool zone_online_section(struct zone *zone, int migratetype);
+/* Take a block from one zone's buddy lists, bypassing pcp, after the
+ * watermark check alloc_flags ask for (ALLOC_NO_WATERMARKS: none).
+ * Returns an allocated block, or NULL with the zone unchanged. */
+struct page *alloc_pages_zone(struct zone *zone, unsigned int order,
+			      int migratetype, unsigned int alloc_flags);
+/* Return a block to its zone's buddy lists (takes zone->lock). */
+void free_one_page(struct zone *zone, struct page *page, unsigned long pfn,
+		   unsigned int order);
+/* Check an allocated block at free; stops the program on misuse. */
+void free_pages_prepare(struct page *page, unsigned int order);
+void prep_new_page(struct page *page, unsigned int order, gfp_t gfp);
+/* Bring every section of the zone online (tests, KMEM_LIMIT prefaulting). */
+void zone_online_all(struct zone *zone);
+/* Invariant failures found so far (KMEM_DEBUG_VM and kmem_check_zone). */
+extern unsigned long kmem_vm_bugs;
+
+/* ---- pcp.c: per-thread page lists ----------------------------------- */
+extern pthread_mutex_t kmem_threads_lock;
+extern struct list_head kmem_threads;
+extern pthread_key_t kmem_thread_key;
+
+struct kmem_thread *kmem_thread_init(void);
+static inline struct kmem_thread *current_thread(void)
+{
+	struct kmem_thread *t = kmem_current;
+	if (unlikely(!t))
+		t = kmem_thread_init();
+	return t;
+}
+static inline struct per_cpu_pages *thread_pcp(struct kmem_thread *t,
+					       const struct zone *zone)
+{
+	return &t->pcp[zone->node * MAX_NR_ZONES + zone->idx];
+}
+struct page *rmqueue_pcplist(struct zone *zone, unsigned int order,
+			     int migratetype);
+/* false: the block could not go on a pcp list; free it to the zone. */
+bool free_unref_page(struct zone *zone, struct page *page, unsigned int order,
+		     int migratetype);
+/* Empty one thread's lists for one zone (or every zone with zone NULL). */
+void drain_pages(struct kmem_thread *t, struct zone *zone);
+void pcp_fork_prepare(void);
+void pcp_fork_parent(void);
+void pcp_fork_child(void);
+void kmem_thread_exit(void *arg);
+
+/* ---- reclaim.c: watermark reclaim and giving memory back ------------ */
+/* A cache that can give pages back under pressure (slab caches, later).
+ * scan frees what it can and returns the pages it freed. */
+typedef unsigned long (*shrinker_fn)(gfp_t gfp);
+int register_shrinker(shrinker_fn fn);
+/* Called when the allocator is short: drain pcp lists, run shrinkers. */
+unsigned long try_to_free_pages(gfp_t gfp, unsigned int order);
+/* Give free pageblocks idle for KMEM_DECAY_MS back to the OS (force:
+ * ignore decay and the retained amount).  Returns pages released. */
+unsigned long zone_release_free(struct zone *zone, bool force);
+/* Called by __free_one_page when a block of pageblock size or larger
+ * forms, under zone->lock: decides whether a release pass is due. */
+bool zone_release_due(struct zone *zone);
+
+/* ---- debug_vm.c: misuse reports and invariant checks ---------------- */
+_Noreturn void bad_page(struct page *page, unsigned int order, const char *reason);
+_Noreturn void bad_address(const void *addr, const char *what);
+/* Full consistency check of a zone: free lists, orders, buddies,
+ * counters, pageblock types.  Takes zone->lock.  Returns problems found
+ * (each reported with kmem_warn). */
+unsigned long kmem_check_zone(struct zone *zone);
+unsigned long kmem_check_all(void);
+/* Under zone->lock, when kmem_config.debug_vm: cheap local checks every
+ * operation, a full check every 1024. */
+void debug_vm_zone_op(struct zone *zone);
+
+/* ---- init.c --------------------------------------------------------- */
+extern atomic_int kmem_initialized;     /* 0 no, 1 running, 2 done, -1 failed */
+static inline bool kmem_ready(void)
+{
+	return likely(atomic_load_explicit(&kmem_initialized, memory_order_acquire) == 2)
+		|| kmem_init() == 0;
+}
+
+#endif /* KMEM_INTERNAL_H */

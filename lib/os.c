@@ -1,0 +1,102 @@
+/*
+ * os.c - the one interface between kmem and the operating system.
+ *
+ * Every mmap, munmap, mprotect, madvise, mbind and getcpu goes through
+ * kmem_os, a table of function pointers that tests (and fault injection)
+ * may replace before kmem_init.  Files are read with open/read/close only,
+ * so nothing here allocates: this runs before libc's malloc would be usable
+ * under LD_PRELOAD.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include "internal.h"
+
+static void *os_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	return mmap(addr, len, prot, flags, fd, off);
+}
+
+static long os_mbind(void *addr, unsigned long len, int mode,
+		     const unsigned long *nodemask, unsigned long maxnode,
+		     unsigned int flags)
+{
+	return syscall(SYS_mbind, addr, len, mode, nodemask, maxnode, flags);
+}
+
+static int os_getcpu(void)
+{
+	/* glibc reads the rseq area here when the kernel registered one. */
+	return sched_getcpu();
+}
+
+struct kmem_os_ops kmem_os = {
+	.mmap = os_mmap,
+	.munmap = munmap,
+	.mprotect = mprotect,
+	.madvise = madvise,
+	.mbind = os_mbind,
+	.getcpu = os_getcpu,
+};
+
+ssize_t os_read_file(const char *path, char *buf, size_t size)
+{
+	int fd;
+	size_t len = 0;
+
+	if (size == 0)
+		return -1;
+	do
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0)
+		return -1;
+	while (len < size - 1) {
+		ssize_t n = read(fd, buf + len, size - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	return (ssize_t)len;
+}
+
+uint64_t os_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+long os_free_hugetlb_pages(void)
+{
+	char buf[4096];
+	const char *p;
+
+	if (os_read_file("/proc/meminfo", buf, sizeof(buf)) < 0)
+		return 0;
+	p = strstr(buf, "HugePages_Free:");
+	if (!p)
+		return 0;
+	p += strlen("HugePages_Free:");
+	while (*p == ' ')
+		p++;
+	long n = 0;
+	while (*p >= '0' && *p <= '9')
+		n = n * 10 + (*p++ - '0');
+	return n;
+}
+
+pid_t os_gettid(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}

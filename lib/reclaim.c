@@ -1,0 +1,150 @@
+/*
+ * reclaim.c - getting free pages back: draining the per-thread lists and
+ * running shrinkers when a zone is short (the work of kswapd and direct
+ * reclaim), and giving idle free memory back to the OS.
+ *
+ * Giving back works a whole pageblock at a time with MADV_DONTNEED, on
+ * free blocks of pageblock size or more, under zone->lock so no block can
+ * be handed out while its memory is being dropped.  Decay keeps churn
+ * from thrashing: a pass marks free pageblocks idle, and only a pageblock
+ * still idle at a pass KMEM_DECAY_MS or more later is released; allocating
+ * from a pageblock clears both marks.  Each zone keeps KMEM_RETAIN bytes
+ * of free memory resident.  Released pages still count as free: they are
+ * the zone's to hand out again, and read as zeroes when they are.
+ */
+#include "internal.h"
+
+#define MAX_SHRINKERS 16
+#define RELEASE_BATCH_PAGEBLOCKS 64
+
+static shrinker_fn shrinkers[MAX_SHRINKERS];
+static atomic_int nr_shrinkers;
+
+int register_shrinker(shrinker_fn fn)
+{
+	int i = atomic_fetch_add(&nr_shrinkers, 1);
+
+	if (i >= MAX_SHRINKERS) {
+		atomic_fetch_sub(&nr_shrinkers, 1);
+		return -1;
+	}
+	shrinkers[i] = fn;
+	return 0;
+}
+
+static long total_free_pages(void)
+{
+	long sum = 0;
+	struct zone *zone;
+	int nid;
+
+	for_each_online_node(nid)
+		for_each_populated_zone_of(NODE_DATA(nid), zone)
+			sum += zone_page_state(zone);
+	return sum;
+}
+
+unsigned long try_to_free_pages(gfp_t gfp, unsigned int order)
+{
+	long before = total_free_pages(), after;
+	int n = MIN(atomic_load(&nr_shrinkers), MAX_SHRINKERS);
+
+	drain_all_pages();
+	for (int i = 0; i < n; i++)
+		if (shrinkers[i])
+			shrinkers[i](gfp);
+	after = total_free_pages();
+	return after > before ? (unsigned long)(after - before) : 0;
+}
+
+bool zone_release_due(struct zone *zone)
+{
+	uint64_t now = os_now_ns();
+
+	return now - zone->last_release_ns >= kmem_config.decay_ms * 1000000ULL;
+}
+
+static unsigned long zone_resident_free(const struct zone *zone)
+{
+	long offline = (long)(zone->managed_pages - zone->online_pages);
+
+	return (unsigned long)(zone_page_state(zone) - offline) - zone->released_pages;
+}
+
+/* Release one free block of order >= pageblock_order if it is due. */
+static unsigned long release_block(struct zone *zone, struct page *page,
+				   unsigned int order, bool need_idle, bool may_release)
+{
+	unsigned long pfn = __page_to_pfn(page);
+	unsigned long nr = 1UL << (order - pageblock_order), released = 0;
+	uint8_t *pb = &pageblock_flags[pfn >> pageblock_order];
+	bool all_idle = true;
+
+	for (unsigned long i = 0; i < nr; i++)
+		if (!(pb[i] & (PB_IDLE | PB_RELEASED)))
+			all_idle = false;
+	if (need_idle && !all_idle) {
+		for (unsigned long i = 0; i < nr; i++)
+			pb[i] |= PB_IDLE;
+		return 0;
+	}
+	if (!may_release)
+		return 0;
+	for (unsigned long i = 0; i < nr; i++) {
+		if (pb[i] & PB_RELEASED)
+			continue;
+		arena_release(pfn + i * pageblock_nr_pages, pageblock_nr_pages);
+		pb[i] |= PB_RELEASED;
+		released += pageblock_nr_pages;
+	}
+	page->flags |= PG_zeroed;
+	return released;
+}
+
+unsigned long zone_release_free(struct zone *zone, bool force)
+{
+	unsigned long keep = force ? 0 : kmem_config.retain >> PAGE_SHIFT;
+	unsigned long resident = zone_resident_free(zone), released = 0;
+	bool need_idle = !force && kmem_config.decay_ms > 0;
+
+	zone->last_release_ns = os_now_ns();
+	for (int order = MAX_ORDER; order >= pageblock_order; order--) {
+		for (int mt = 0; mt < MIGRATE_TYPES; mt++) {
+			struct page *page;
+
+			list_for_each_entry(page, &zone->free_area[order].free_list[mt], lru) {
+				bool may = resident > keep + released &&
+					   released < RELEASE_BATCH_PAGEBLOCKS * pageblock_nr_pages;
+
+				released += release_block(zone, page, order, need_idle, may);
+			}
+		}
+	}
+	zone->released_pages += released;
+	zone->ev.pages_released += released;
+	return released;
+}
+
+size_t kmem_reclaim(void)
+{
+	unsigned long pages = 0;
+	struct zone *zone;
+	int nid;
+
+	if (!kmem_ready())
+		return 0;
+	drain_all_pages();
+	for_each_online_node(nid) {
+		for_each_populated_zone_of(NODE_DATA(nid), zone) {
+			unsigned long n;
+
+			pthread_mutex_lock(&zone->lock);
+			do {
+				n = zone_release_free(zone, true);
+				pages += n;
+			} while (n);
+			pthread_mutex_unlock(&zone->lock);
+		}
+	}
+	return pages << PAGE_SHIFT;
+}
