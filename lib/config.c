@@ -13,8 +13,8 @@
  * A variable that is unset or empty means the default.  A bad value is
  * reported in one line and the default kept: a typo must not stop the
  * program, which may be anything run under LD_PRELOAD.  This runs inside
- * the first malloc, so nothing here allocates, not even getenv (which is
- * safe, but environ is all we need and is there from the start).
+ * the first malloc, before libc is fully up, so nothing here allocates and
+ * kmem_getenv scans environ itself instead of calling getenv.
  */
 #include <limits.h>
 #include <string.h>
