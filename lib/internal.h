@@ -101,6 +101,7 @@ struct kmem_topology {
 	int nr_cpu_ids;                     /* highest cpu listed + 1 */
 	int16_t cpu_node[MAX_CPUS];         /* -1: not in any node */
 	bool from_sysfs;                    /* false: no node directory, one node assumed */
+	int first_node;                     /* lowest online node id */
 };
 
 extern struct kmem_topology kmem_topology;

@@ -12,6 +12,7 @@
 #include <sched.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/rseq.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,9 +30,20 @@ static long os_mbind(void *addr, unsigned long len, int mode,
 	return syscall(SYS_mbind, addr, len, mode, nodemask, maxnode, flags);
 }
 
+/*
+ * The CPU this thread runs on: straight from the rseq area glibc
+ * registered (one load), else sched_getcpu (vDSO or a syscall).
+ */
 static int os_getcpu(void)
 {
-	/* glibc reads the rseq area here when the kernel registered one. */
+	if (likely(__rseq_size >= 8)) {
+		const struct rseq *rs = (const struct rseq *)
+			((char *)__builtin_thread_pointer() + __rseq_offset);
+		int cpu = (int)__atomic_load_n(&rs->cpu_id, __ATOMIC_RELAXED);
+
+		if (likely(cpu >= 0))
+			return cpu;
+	}
 	return sched_getcpu();
 }
 

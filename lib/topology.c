@@ -430,6 +430,9 @@ int topology_init(const char *sysfs_root)
 		}
 		t->from_sysfs = true;
 	}
+	t->first_node = 0;
+	while (t->first_node < MAX_NUMNODES - 1 && !t->online[t->first_node])
+		t->first_node++;
 	memcpy(&kmem_topology, t, sizeof(*t));
 	return 0;
 }
@@ -505,5 +508,8 @@ int node_distance(int from, int to)
 
 int numa_node_id(void)
 {
+	/* One node: every CPU is on it, no need to ask which CPU this is. */
+	if (kmem_topology.nr_nodes == 1)
+		return kmem_topology.first_node;
 	return cpu_to_node(kmem_os.getcpu ? kmem_os.getcpu() : -1);
 }
