@@ -8,8 +8,10 @@
  *    a section comes online; memory is taken from the OS only in whole
  *    4 MiB sections, each backed by hugetlb pages, THP or 4 KiB pages per
  *    KMEM_HUGEPAGES, and the backing is recorded per section.
- *  - A section's 1024 descriptors (32 KiB of mem_map) are committed when
- *    it comes online; nothing reads the descriptor of an offline pfn.
+ *  - A section's 1024 descriptors (64 KiB of mem_map) become accessible
+ *    when it comes online, zero (no state) until first written, so the OS
+ *    commits only the descriptor pages of pages in use; nothing reads the
+ *    descriptor of an offline pfn.
  *  - Sections never go offline: free memory goes back to the OS with
  *    MADV_DONTNEED (arena_release), which keeps the mapping.
  * Callers hold the owning zone's lock; the tables are written only there.
@@ -23,6 +25,7 @@ char *arena_base;
 struct page *mem_map;
 unsigned long max_pfn;
 uint8_t *section_state;
+uint16_t *section_links;
 uint8_t *pageblock_flags;
 struct arena_stats arena_stats;
 
@@ -61,8 +64,9 @@ int arena_init(unsigned long nr_pages)
 	arena_base = reserve(nr_pages << PAGE_SHIFT, SECTION_SIZE);
 	mem_map = reserve(nr_pages * sizeof(struct page), PAGE_SIZE);
 	section_state = zeroed_table(nr_sections);
+	section_links = zeroed_table(nr_sections * sizeof(*section_links));
 	pageblock_flags = zeroed_table(nr_pages >> pageblock_order);
-	if (!arena_base || !mem_map || !section_state || !pageblock_flags) {
+	if (!arena_base || !mem_map || !section_state || !section_links || !pageblock_flags) {
 		kmem_warn("cannot reserve an arena of %lu MiB (errno %d)",
 			  nr_pages >> (20 - PAGE_SHIFT), errno);
 		errno = ENOMEM;
@@ -143,8 +147,7 @@ enum section_backing arena_online_section(unsigned long pfn, int nid,
 		return BACKING_NONE;
 	}
 	bind_section(addr, nid);
-	for (unsigned long i = 0; i < PAGES_PER_SECTION; i++)
-		set_page_links(&map[i], zt, nid);
+	section_links[pfn >> SECTION_ORDER] = (uint16_t)((unsigned)nid << 3 | zt);
 	arena_stats.mem_map_bytes += map_bytes;
 	arena_stats.sections[backing]++;
 	section_state[pfn >> SECTION_ORDER] = (uint8_t)backing;

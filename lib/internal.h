@@ -127,7 +127,7 @@ enum section_backing {
 struct arena_stats {
 	unsigned long sections[NR_BACKINGS];   /* sections online by backing */
 	unsigned long hugetlb_fallbacks;       /* hugetlb wanted, OS had none */
-	unsigned long mem_map_bytes;           /* committed descriptor memory */
+	unsigned long mem_map_bytes;           /* descriptor memory of online sections */
 };
 
 extern struct arena_stats arena_stats;
@@ -141,8 +141,8 @@ extern uint8_t *pageblock_flags;           /* per pageblock: migratetype | PB_* 
 /* Reserve the arena for nr_pages "physical" pages, plus mem_map and the
  * side tables. */
 int arena_init(unsigned long nr_pages);
-/* Map the section that starts at pfn and commit its descriptors; all of
- * them get zone/node links and no state.  Returns the backing, or
+/* Map the section that starts at pfn, open its descriptors (zero: no
+ * state) and record its node and zone.  Returns the backing, or
  * BACKING_NONE when the OS refused. */
 enum section_backing arena_online_section(unsigned long pfn, int nid,
 					  enum zone_type zt);

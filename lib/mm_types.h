@@ -7,15 +7,21 @@
  * (vmemmap style).  Conversions are plain arithmetic on three globals that
  * are written once, at kmem_init, and only read afterwards.
  *
- * Layout of struct page (32 bytes, checked by static_assert):
- *   flags        PG_* state bits (low 16), zone (3 bits), node (8 bits)
- *   order        order of the block this page heads (buddy, pcp or allocated)
+ * Layout of struct page (64 bytes, one cache line, checked by
+ * static_assert), a union per owner as in the kernel:
+ *   flags        PG_* state bits
+ *   order        order of the block this page heads (buddy, pcp, allocated, slab)
  *   migratetype  the free list a free block sits on
- *   lru          link on a buddy free_area list or a pcp list
- *   private      owner-specific word (unused by the page allocator)
- * Only the head page of a block carries state; the other pages of a free or
- * allocated block have no PG_* bit set, which is how freeing an interior
- * page is detected.
+ *   buddy/pcp:   lru (free list link), private
+ *   slab:        slab_list, slab_cache, freelist, remote_free, slab_owner,
+ *                inuse, objects (see slub.c)
+ *   tail pages of a slab or large allocation: compound_head
+ * A page's zone and node are not stored in it: they are a property of its
+ * section (section_links), so bringing a section online writes no
+ * descriptor and mem_map is committed only where pages are used.
+ * Only the head page of a block carries state; the other pages of a free
+ * or allocated block have no PG_* bit set, which is how freeing an
+ * interior page is detected.
  */
 #ifndef KMEM_MM_TYPES_H
 #define KMEM_MM_TYPES_H
@@ -53,24 +59,47 @@ enum pageflags {
 	PG_head   = 1u << 2,   /* head of an allocated block */
 	PG_zeroed = 1u << 3,   /* free block known to read as zeroes (fresh from the OS) */
 	PG_reserved = 1u << 4, /* frame outside any usable zone */
+	PG_slab   = 1u << 5,   /* with PG_head: the block is a slab */
+	PG_large  = 1u << 6,   /* with PG_head: a kmalloc_large allocation */
+	PG_tail   = 1u << 7,   /* inside a slab or large allocation: see compound_head */
 };
 #define PAGE_STATE_MASK  (PG_buddy | PG_pcp | PG_head)
 
-#define ZONES_SHIFT      16
-#define ZONES_MASK       0x7u
-#define NODES_SHIFT      19
-#define NODES_MASK       0xffu
+struct kmem_cache;
+struct kmem_thread;
 
 struct page {
 	uint32_t flags;
 	uint8_t order;
 	uint8_t migratetype;
 	uint16_t _reserved;
-	struct list_head lru;
-	unsigned long private;
+	union {
+		struct {                        /* buddy and pcp lists */
+			struct list_head lru;
+			unsigned long private;
+		};
+		struct {                        /* head page of a slab */
+			struct list_head slab_list;
+			struct kmem_cache *slab_cache;
+			void *freelist;                 /* frees by the owner */
+			_Atomic uintptr_t remote_free;  /* frees by other threads */
+			struct kmem_thread *slab_owner;
+			uint16_t inuse;
+			uint16_t objects;
+			uint8_t slab_state;
+			uint8_t slab_fresh;             /* free objects read as zero but their free pointer */
+		};
+		struct {                        /* tail pages of a slab or large block */
+			struct page *compound_head;
+		};
+		struct {                        /* head page of a kmalloc_large block */
+			unsigned long large_pages;      /* pages kept after trimming */
+			size_t large_size;              /* bytes requested */
+		};
+	};
 };
 
-static_assert(sizeof(struct page) == 32, "struct page must stay 32 bytes");
+static_assert(sizeof(struct page) == 64, "struct page must stay one cache line");
 
 /* Arena geometry: written once by arena_init. */
 extern char *arena_base;            /* address of pfn 0 */
@@ -108,19 +137,22 @@ static inline struct page *__virt_to_page(const void *addr)
 	return __pfn_to_page(__pa(addr) >> PAGE_SHIFT);
 }
 
+/* Per section: node << 3 | zone, written when the section comes online. */
+extern uint16_t *section_links;
+
+static inline unsigned int page_section_links(const struct page *page)
+{
+	return section_links[__page_to_pfn(page) >> SECTION_ORDER];
+}
+
 static inline enum zone_type page_zonenum(const struct page *page)
 {
-	return (enum zone_type)((page->flags >> ZONES_SHIFT) & ZONES_MASK);
+	return (enum zone_type)(page_section_links(page) & 7u);
 }
 
 static inline int __page_to_nid(const struct page *page)
 {
-	return (int)((page->flags >> NODES_SHIFT) & NODES_MASK);
-}
-
-static inline void set_page_links(struct page *page, enum zone_type zone, int nid)
-{
-	page->flags = ((uint32_t)zone << ZONES_SHIFT) | ((uint32_t)nid << NODES_SHIFT);
+	return (int)(page_section_links(page) >> 3);
 }
 
 #endif /* KMEM_MM_TYPES_H */

@@ -37,7 +37,7 @@ Test(api, conversions_round_trip)
 		__free_pages(p, order);
 	}
 	cr_assert_not(pfn_valid(max_pfn));
-	cr_assert_eq(sizeof(struct page), 32);
+	cr_assert_eq(sizeof(struct page), 64);
 }
 
 Test(api, address_variants)
