@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 #include <kmem/gfp.h>
+#include <kmem/slab.h>
 
 #ifdef __cplusplus
 extern "C" {

@@ -9,6 +9,7 @@
  *   KMEM_DECAY_MS    idle milliseconds before free memory goes back (1000)
  *   KMEM_RETAIN      free bytes a zone keeps resident        (4M)
  *   KMEM_SYSFS_ROOT  where to read the NUMA topology         (/sys)
+ *   KMEM_STATS       reports at exit: 1 for stderr, or a file path (off)
  *
  * A variable that is unset or empty means the default.  A bad value is
  * reported in one line and the default kept: a typo must not stop the
@@ -211,6 +212,23 @@ static int read_path(const char *name, char *out, size_t size)
 	return 0;
 }
 
+/* KMEM_STATS: a boolean, or the path of a file to write the reports to. */
+static int read_stats(void)
+{
+	const char *v = option("KMEM_STATS");
+
+	if (!v)
+		return 0;
+	if (word_is(v, "0") || word_is(v, "no") || word_is(v, "false") || word_is(v, "off"))
+		return 0;
+	if (word_is(v, "1") || word_is(v, "yes") || word_is(v, "true") || word_is(v, "on") ||
+	    word_is(v, "-") || word_is(v, "stderr")) {
+		memcpy(kmem_config.stats, "-", 2);
+		return 0;
+	}
+	return read_path("KMEM_STATS", kmem_config.stats, sizeof(kmem_config.stats));
+}
+
 /* A pcp list holds at least one batch.  Checked when both are given; a
  * value left at 0 is derived from the zone's size. */
 static int check_pcp(void)
@@ -241,5 +259,6 @@ int kmem_config_init(void)
 	rejected += read_ms("KMEM_DECAY_MS", &c->decay_ms);
 	rejected += read_size("KMEM_RETAIN", &c->retain);
 	rejected += read_path("KMEM_SYSFS_ROOT", c->sysfs_root, sizeof(c->sysfs_root));
+	rejected += read_stats();
 	return rejected;
 }

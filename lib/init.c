@@ -14,9 +14,13 @@
 #include <pthread.h>
 #include <sched.h>
 #include <unistd.h>
-#include "internal.h"
+#include "slab.h"
+#include "vmalloc.h"
 
 atomic_int kmem_initialized;
+/* Set while this thread runs kmem_do_init: a re-entry (an allocation from
+ * inside it) must not wait for itself. */
+static __thread bool kmem_initializing __attribute__((tls_model("initial-exec")));
 
 /* Each node needs at least a few sections for zones to be meaningful. */
 #define MIN_NODE_PAGES (2 * PAGES_PER_SECTION)
@@ -75,10 +79,10 @@ static int kmem_do_init(void)
 	arena_init_hugetlb_policy();
 	if (arena_init(total_pages) || free_area_init(node_pages))
 		return -1;
-	if (pthread_key_create(&kmem_thread_key, kmem_thread_exit))
+	if (kmem_slab_init() || vmalloc_init())
 		return -1;
-	pthread_atfork(pcp_fork_prepare, pcp_fork_parent, pcp_fork_child);
-	return 0;
+	kmem_stats_init();
+	return kmem_thread_setup();
 }
 
 int kmem_init(void)
@@ -87,8 +91,14 @@ int kmem_init(void)
 
 	if (likely(state == 2))
 		return 0;
+	if (kmem_initializing) {
+		errno = ENOMEM;
+		return -1;
+	}
 	if (state == 0 && atomic_compare_exchange_strong(&kmem_initialized, &state, 1)) {
+		kmem_initializing = true;
 		state = kmem_do_init() == 0 ? 2 : -1;
+		kmem_initializing = false;
 		atomic_store_explicit(&kmem_initialized, state, memory_order_release);
 	}
 	while ((state = atomic_load_explicit(&kmem_initialized, memory_order_acquire)) == 1)

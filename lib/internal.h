@@ -36,6 +36,7 @@ struct kmem_config {
 	unsigned long decay_ms;       /* KMEM_DECAY_MS: idle time before free memory goes back */
 	unsigned long retain;         /* KMEM_RETAIN: free bytes a zone keeps resident */
 	char sysfs_root[256];         /* KMEM_SYSFS_ROOT; default "/sys" */
+	char stats[256];              /* KMEM_STATS: "" off, "-" stderr, else a path */
 };
 
 extern struct kmem_config kmem_config;
@@ -78,6 +79,7 @@ struct kmem_os_ops {
 		      const unsigned long *nodemask, unsigned long maxnode,
 		      unsigned int flags);
 	int (*getcpu)(void);
+	void *(*mremap)(void *old, size_t old_len, size_t new_len, int flags, void *new_addr);
 };
 
 extern struct kmem_os_ops kmem_os;
@@ -215,6 +217,9 @@ void free_one_page(struct zone *zone, struct page *page, unsigned long pfn,
 /* Check an allocated block at free; stops the program on misuse. */
 void free_pages_prepare(struct page *page, unsigned int order);
 void prep_new_page(struct page *page, unsigned int order, gfp_t gfp);
+/* Free pages [first, end) of an allocated block (block-aligned page)
+ * in the largest aligned pieces, each becoming a block of its own. */
+void free_pages_range(struct page *page, unsigned long first, unsigned long end);
 /* Bring every section of the zone online (tests, KMEM_LIMIT prefaulting). */
 void zone_online_all(struct zone *zone);
 /* Invariant failures found so far (KMEM_DEBUG_VM and kmem_check_zone). */
@@ -225,7 +230,10 @@ extern pthread_mutex_t kmem_threads_lock;
 extern struct list_head kmem_threads;
 extern pthread_key_t kmem_thread_key;
 
+/* thread.c */
 struct kmem_thread *kmem_thread_init(void);
+int kmem_thread_setup(void);
+void kmem_thread_exit(void *arg);
 static inline struct kmem_thread *current_thread(void)
 {
 	struct kmem_thread *t = kmem_current;
@@ -245,10 +253,13 @@ bool free_unref_page(struct zone *zone, struct page *page, unsigned int order,
 		     int migratetype);
 /* Empty one thread's lists for one zone (or every zone with zone NULL). */
 void drain_pages(struct kmem_thread *t, struct zone *zone);
-void pcp_fork_prepare(void);
-void pcp_fork_parent(void);
-void pcp_fork_child(void);
-void kmem_thread_exit(void *arg);
+void pcp_init_thread(struct kmem_thread *t);
+void pcp_lock(struct per_cpu_pages *pcp);
+void pcp_unlock(struct per_cpu_pages *pcp);
+/* Take (lock) or release every pcp lock of t. */
+void pcp_lock_thread(struct kmem_thread *t, bool lock);
+/* Every zone lock: 1 take, 0 release, -1 reinitialise (fork child). */
+void zone_locks(int lock);
 
 /* ---- reclaim.c: watermark reclaim and giving memory back ------------ */
 /* A cache that can give pages back under pressure (slab caches, later).
@@ -275,6 +286,25 @@ unsigned long kmem_check_all(void);
 /* Under zone->lock, when kmem_config.debug_vm: cheap local checks every
  * operation, a full check every 1024. */
 void debug_vm_zone_op(struct zone *zone);
+
+/* ---- stats.c: what tools and malloc_stats show ---------------------- */
+struct kmem_usage {
+	size_t arena_bytes;       /* online arena */
+	size_t resident_bytes;    /* online minus released */
+	size_t used_bytes;        /* live objects, large blocks, vmalloc blocks */
+	size_t free_bytes;        /* online memory not in use */
+	size_t free_blocks;
+	size_t slab_bytes;        /* pages held by slabs */
+	size_t large_bytes;       /* pages held by kmalloc_large blocks */
+	size_t vmalloc_allocs;
+	size_t vmalloc_bytes;
+};
+
+extern _Atomic size_t kmalloc_large_bytes;
+void kmem_get_usage(struct kmem_usage *u);
+/* All reports (buddyinfo, pagetypeinfo, slabinfo, zoneinfo, meminfo). */
+void kmem_show_stats(int fd);
+void kmem_stats_init(void);
 
 /* ---- init.c --------------------------------------------------------- */
 extern atomic_int kmem_initialized;     /* 0 no, 1 running, 2 done, -1 failed */

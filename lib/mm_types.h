@@ -101,6 +101,28 @@ struct page {
 
 static_assert(sizeof(struct page) == 64, "struct page must stay one cache line");
 
+/*
+ * A thread's state for one slab cache (mm/slub.c: struct kmem_cache_cpu).
+ * Laid out for the fast paths: freelist, then the active slab.  All zero
+ * is a valid empty state, so a thread's array of them costs memory only
+ * for the caches the thread uses.
+ */
+struct kmem_cache_cpu {
+	void *freelist;                 /* free objects of slab */
+	struct page *slab;              /* active slab, owned by this thread */
+	struct list_head partial;       /* thread-partial slabs; {NULL, NULL} until used */
+	unsigned int nr_partial;
+	bool fresh;                     /* freelist objects are zero but their free pointer */
+};
+
+/* Smallest order whose block holds size bytes. */
+static inline unsigned int get_order(size_t size)
+{
+	if (size <= PAGE_SIZE)
+		return 0;
+	return (unsigned int)(64 - __builtin_clzl((size - 1) >> PAGE_SHIFT));
+}
+
 /* Arena geometry: written once by arena_init. */
 extern char *arena_base;            /* address of pfn 0 */
 extern struct page *mem_map;        /* descriptor of pfn 0 */

@@ -182,11 +182,20 @@ static inline bool pcp_allowed_order(unsigned int order)
 	return order <= PAGE_ALLOC_COSTLY_ORDER;
 }
 
-/* Per-thread state.  pcp[] is indexed by nid * MAX_NR_ZONES + zone_idx. */
+#define MAX_SLAB_CACHES  1024   /* kmalloc and user caches together */
+
+/*
+ * Per-thread state, reached through one initial-exec TLS pointer.
+ * cpu_slab[] is indexed by kmem_cache.id, pcp[] by nid * MAX_NR_ZONES +
+ * zone_idx.  It comes from its own mapping, so the cpu_slab entries of
+ * caches a thread never uses are never committed.
+ */
 struct kmem_thread {
+	struct kmem_cache_cpu cpu_slab[MAX_SLAB_CACHES];
 	struct list_head thread_list;   /* on kmem_threads, under kmem_threads_lock */
 	bool exiting;                   /* lists drained for good: bypass them */
 	pid_t tid;
+	size_t mapped;                  /* bytes of this state's mapping */
 	struct per_cpu_pages pcp[];
 };
 

@@ -47,6 +47,11 @@ static int os_getcpu(void)
 	return sched_getcpu();
 }
 
+static void *os_mremap(void *old, size_t old_len, size_t new_len, int flags, void *new_addr)
+{
+	return mremap(old, old_len, new_len, flags, new_addr);
+}
+
 struct kmem_os_ops kmem_os = {
 	.mmap = os_mmap,
 	.munmap = munmap,
@@ -54,6 +59,7 @@ struct kmem_os_ops kmem_os = {
 	.madvise = madvise,
 	.mbind = os_mbind,
 	.getcpu = os_getcpu,
+	.mremap = os_mremap,
 };
 
 ssize_t os_read_file(const char *path, char *buf, size_t size)
@@ -89,23 +95,29 @@ uint64_t os_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-long os_free_hugetlb_pages(void)
+static long meminfo_field(const char *buf, const char *name)
 {
-	char buf[4096];
-	const char *p;
+	const char *p = strstr(buf, name);
+	long n = 0;
 
-	if (os_read_file("/proc/meminfo", buf, sizeof(buf)) < 0)
-		return 0;
-	p = strstr(buf, "HugePages_Free:");
 	if (!p)
 		return 0;
-	p += strlen("HugePages_Free:");
+	p += strlen(name);
 	while (*p == ' ')
 		p++;
-	long n = 0;
 	while (*p >= '0' && *p <= '9')
 		n = n * 10 + (*p++ - '0');
 	return n;
+}
+
+/* Free pages not already promised to another mapping (HugePages_Rsvd). */
+long os_free_hugetlb_pages(void)
+{
+	char buf[4096];
+
+	if (os_read_file("/proc/meminfo", buf, sizeof(buf)) < 0)
+		return 0;
+	return meminfo_field(buf, "HugePages_Free:") - meminfo_field(buf, "HugePages_Rsvd:");
 }
 
 pid_t os_gettid(void)

@@ -432,15 +432,22 @@ enum zone_type gfp_zone(gfp_t gfp)
 	return ZONE_NORMAL;
 }
 
+/*
+ * An allocated block's head keeps PG_zeroed while its contents are known
+ * to be zero (fresh from the OS, or cleared here), so that callers such
+ * as the slab allocator can skip clearing it again; freeing drops it.
+ */
 void prep_new_page(struct page *page, unsigned int order, gfp_t gfp)
 {
 	bool zeroed = page->flags & PG_zeroed;
 
-	page->flags = (page->flags & ~(PAGE_STATE_MASK | PG_zeroed)) | PG_head;
+	page->flags = (page->flags & ~PAGE_STATE_MASK) | PG_head;
 	page->order = (uint8_t)order;
 	page->private = 0;
-	if ((gfp & __GFP_ZERO) && !zeroed)
+	if ((gfp & __GFP_ZERO) && !zeroed) {
 		memset(lowmem_page_address(page), 0, PAGE_SIZE << order);
+		page->flags |= PG_zeroed;
+	}
 }
 
 /* Lock, __rmqueue, unlock: the zone half of rmqueue. */
@@ -622,7 +629,7 @@ void free_pages_prepare(struct page *page, unsigned int order)
 			bad_page(page, order, "not the head of an allocated block");
 		bad_page(page, order, "freed with a different order than allocated");
 	}
-	page->flags &= ~PG_head;
+	page->flags &= ~(PG_head | PG_zeroed);
 }
 
 static inline void free_the_page(struct page *page, unsigned int order)
@@ -697,37 +704,34 @@ void free_pages(unsigned long addr, unsigned int order)
 	__free_pages(addr_to_page_checked((void *)addr, "free_pages"), order);
 }
 
-static unsigned int get_order(size_t size)
-{
-	if (size <= PAGE_SIZE)
-		return 0;
-	return (unsigned int)(64 - __builtin_clzl((size - 1) >> PAGE_SHIFT));
-}
-
 /*
  * Turn an allocated block of 2^order pages into independently freeable
  * blocks: the first nr_pages as order-0 pages, the tail freed at once in
  * the largest aligned pieces (the kernel frees it page by page).
  */
+void free_pages_range(struct page *page, unsigned long first, unsigned long end)
+{
+	for (unsigned long i = first; i < end;) {
+		unsigned int o = i ? (unsigned int)__builtin_ctzl(i) : MAX_ORDER;
+
+		while (i + (1UL << o) > end)
+			o--;
+		page[i].flags = (page[i].flags & ~(PAGE_STATE_MASK | PG_zeroed)) | PG_head;
+		page[i].order = (uint8_t)o;
+		free_the_page(&page[i], o);
+		i += 1UL << o;
+	}
+}
+
 static void *make_alloc_exact(struct page *page, unsigned int order, size_t size)
 {
 	unsigned long nr = (size + PAGE_SIZE - 1) >> PAGE_SHIFT;
-	unsigned long end = 1UL << order;
 
 	for (unsigned long i = 0; i < nr; i++) {
 		page[i].flags = (page[i].flags & ~PAGE_STATE_MASK) | PG_head;
 		page[i].order = 0;
 	}
-	for (unsigned long i = nr; i < end;) {
-		unsigned int o = (unsigned int)__builtin_ctzl(i);
-
-		while (i + (1UL << o) > end)
-			o--;
-		page[i].flags = (page[i].flags & ~PAGE_STATE_MASK) | PG_head;
-		page[i].order = (uint8_t)o;
-		free_the_page(&page[i], o);
-		i += 1UL << o;
-	}
+	free_pages_range(page, nr, 1UL << order);
 	return lowmem_page_address(page);
 }
 

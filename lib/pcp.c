@@ -12,62 +12,11 @@
  * fork), the owner goes to the zone instead.  Drainers wait for it.  Lock
  * order: kmem_threads_lock, then pcp locks, then zone locks.
  *
- * Thread lifetime: a thread's state is created on its first page
- * operation and recycled at thread exit, after its lists are drained;
- * from then on (other TLS destructors may still free) the thread uses
- * kmem_thread_dead, whose lists are never used.
+ * The thread state these lists live in is thread.c's.
  */
 #include <pthread.h>
 #include <sched.h>
-#include <sys/mman.h>
 #include "internal.h"
-
-__thread struct kmem_thread *kmem_current __attribute__((tls_model("initial-exec")));
-
-pthread_mutex_t kmem_threads_lock = PTHREAD_MUTEX_INITIALIZER;
-struct list_head kmem_threads = LIST_HEAD_INIT(kmem_threads);
-pthread_key_t kmem_thread_key;
-
-static struct kmem_thread kmem_thread_dead = { .exiting = true };
-
-/* Recycled thread states and the chunk new ones are carved from, under
- * kmem_threads_lock.  They are metadata, so they come from the OS
- * directly rather than from the arena they describe. */
-static struct list_head free_threads = LIST_HEAD_INIT(free_threads);
-static char *chunk_next, *chunk_end;
-#define THREAD_CHUNK (64UL << 10)
-
-static size_t thread_size(void)
-{
-	return ALIGN_UP(sizeof(struct kmem_thread) +
-			(size_t)kmem_topology.nr_node_ids * MAX_NR_ZONES *
-			sizeof(struct per_cpu_pages), 64);
-}
-
-static struct kmem_thread *thread_state_alloc(void)
-{
-	size_t size = thread_size();
-	struct kmem_thread *t;
-
-	if (!list_empty(&free_threads)) {
-		t = list_first_entry(&free_threads, struct kmem_thread, thread_list);
-		list_del(&t->thread_list);
-		return t;
-	}
-	if (!chunk_next || chunk_next + size > chunk_end) {
-		size_t len = MAX(THREAD_CHUNK, ALIGN_UP(size, PAGE_SIZE));
-		char *p = kmem_os.mmap(NULL, len, PROT_READ | PROT_WRITE,
-				       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-		if (p == MAP_FAILED)
-			return NULL;
-		chunk_next = p;
-		chunk_end = p + len;
-	}
-	t = (struct kmem_thread *)chunk_next;
-	chunk_next += size;
-	return t;
-}
 
 static void pcp_init(struct per_cpu_pages *pcp, const struct zone *zone)
 {
@@ -81,32 +30,16 @@ static void pcp_init(struct per_cpu_pages *pcp, const struct zone *zone)
 		INIT_LIST_HEAD(&pcp->lists[i]);
 }
 
-struct kmem_thread *kmem_thread_init(void)
+void pcp_init_thread(struct kmem_thread *t)
 {
-	struct kmem_thread *t;
 	int nid;
 
-	pthread_mutex_lock(&kmem_threads_lock);
-	t = thread_state_alloc();
-	if (!t) {
-		pthread_mutex_unlock(&kmem_threads_lock);
-		/* No memory for lists: run without them. */
-		kmem_current = &kmem_thread_dead;
-		return kmem_current;
-	}
-	t->exiting = false;
-	t->tid = os_gettid();
 	for_each_online_node(nid) {
 		struct zone *zone;
 
 		for_each_populated_zone_of(NODE_DATA(nid), zone)
 			pcp_init(thread_pcp(t, zone), zone);
 	}
-	list_add(&t->thread_list, &kmem_threads);
-	pthread_mutex_unlock(&kmem_threads_lock);
-	kmem_current = t;
-	pthread_setspecific(kmem_thread_key, t);
-	return t;
 }
 
 static inline bool pcp_trylock(struct per_cpu_pages *pcp)
@@ -114,13 +47,13 @@ static inline bool pcp_trylock(struct per_cpu_pages *pcp)
 	return !atomic_exchange_explicit(&pcp->lock, 1, memory_order_acquire);
 }
 
-static void pcp_lock(struct per_cpu_pages *pcp)
+void pcp_lock(struct per_cpu_pages *pcp)
 {
 	while (!pcp_trylock(pcp))
 		sched_yield();
 }
 
-static inline void pcp_unlock(struct per_cpu_pages *pcp)
+void pcp_unlock(struct per_cpu_pages *pcp)
 {
 	atomic_store_explicit(&pcp->lock, 0, memory_order_release);
 }
@@ -301,90 +234,40 @@ void drain_all_pages(void)
 	pthread_mutex_unlock(&kmem_threads_lock);
 }
 
-/* pthread key destructor: runs at thread exit with the thread's state. */
-void kmem_thread_exit(void *arg)
-{
-	struct kmem_thread *t = arg;
 
-	if (!t || t == &kmem_thread_dead)
-		return;
-	/* Frees from later destructors go straight to the zones. */
-	kmem_current = &kmem_thread_dead;
-	pthread_mutex_lock(&kmem_threads_lock);
-	drain_pages(t, NULL);
-	list_del(&t->thread_list);
-	t->exiting = true;
-	list_add(&t->thread_list, &free_threads);
-	pthread_mutex_unlock(&kmem_threads_lock);
-}
+/* ---- whole-thread and whole-zone locking, for fork ----------------------- */
 
-/* ---- fork ------------------------------------------------------------- */
-
-static void for_each_pcp(void (*fn)(struct per_cpu_pages *))
-{
-	struct kmem_thread *t;
-	int nid;
-
-	list_for_each_entry(t, &kmem_threads, thread_list) {
-		for_each_online_node(nid) {
-			struct zone *zone;
-
-			for_each_populated_zone_of(NODE_DATA(nid), zone)
-				fn(thread_pcp(t, zone));
-		}
-	}
-}
-
-static void for_each_zone_lock(int (*fn)(pthread_mutex_t *))
+void pcp_lock_thread(struct kmem_thread *t, bool lock)
 {
 	int nid;
 
 	for_each_online_node(nid) {
 		struct zone *zone;
 
-		for_each_populated_zone_of(NODE_DATA(nid), zone)
-			fn(&zone->lock);
+		for_each_populated_zone_of(NODE_DATA(nid), zone) {
+			if (lock)
+				pcp_lock(thread_pcp(t, zone));
+			else
+				pcp_unlock(thread_pcp(t, zone));
+		}
 	}
 }
 
-static int zone_lock_reinit(pthread_mutex_t *lock)
+/* lock: 1 take, 0 release, -1 reinitialise (in a fork child). */
+void zone_locks(int lock)
 {
-	return pthread_mutex_init(lock, NULL);
-}
+	int nid;
 
-/* Take every lock in order, so the child inherits no half-done update. */
-void pcp_fork_prepare(void)
-{
-	pthread_mutex_lock(&kmem_threads_lock);
-	for_each_pcp(pcp_lock);
-	for_each_zone_lock(pthread_mutex_lock);
-}
+	for_each_online_node(nid) {
+		struct zone *zone;
 
-void pcp_fork_parent(void)
-{
-	for_each_zone_lock(pthread_mutex_unlock);
-	for_each_pcp(pcp_unlock);
-	pthread_mutex_unlock(&kmem_threads_lock);
-}
-
-/*
- * In the child only the forking thread exists: the other threads' lists
- * hold pages nobody will use, so they go back to the zones and their
- * states are recycled.
- */
-void pcp_fork_child(void)
-{
-	struct kmem_thread *t, *n;
-
-	for_each_zone_lock(zone_lock_reinit);
-	for_each_pcp(pcp_unlock);
-	pthread_mutex_init(&kmem_threads_lock, NULL);
-	list_for_each_entry_safe(t, n, &kmem_threads, thread_list) {
-		if (t == kmem_current)
-			continue;
-		drain_pages(t, NULL);
-		list_del(&t->thread_list);
-		t->exiting = true;
-		list_add(&t->thread_list, &free_threads);
+		for_each_populated_zone_of(NODE_DATA(nid), zone) {
+			if (lock > 0)
+				pthread_mutex_lock(&zone->lock);
+			else if (lock == 0)
+				pthread_mutex_unlock(&zone->lock);
+			else
+				pthread_mutex_init(&zone->lock, NULL);
+		}
 	}
 }

@@ -71,9 +71,13 @@ static unsigned long zone_resident_free(const struct zone *zone)
 	return (unsigned long)(zone_page_state(zone) - offline) - zone->released_pages;
 }
 
-/* Release one free block of order >= pageblock_order if it is due. */
+/*
+ * Release one free block of order >= pageblock_order if it is due and
+ * giving it back leaves at least keep resident free pages; budget is how
+ * many resident free pages there are above keep.
+ */
 static unsigned long release_block(struct zone *zone, struct page *page,
-				   unsigned int order, bool need_idle, bool may_release)
+				   unsigned int order, bool need_idle, unsigned long budget)
 {
 	unsigned long pfn = __page_to_pfn(page);
 	unsigned long nr = 1UL << (order - pageblock_order), released = 0;
@@ -88,8 +92,12 @@ static unsigned long release_block(struct zone *zone, struct page *page,
 			pb[i] |= PB_IDLE;
 		return 0;
 	}
-	if (!may_release)
+	for (unsigned long i = 0; i < nr; i++)
+		if (!(pb[i] & PB_RELEASED))
+			released += pageblock_nr_pages;
+	if (released > budget)
 		return 0;
+	released = 0;
 	for (unsigned long i = 0; i < nr; i++) {
 		if (pb[i] & PB_RELEASED)
 			continue;
@@ -113,10 +121,12 @@ unsigned long zone_release_free(struct zone *zone, bool force)
 			struct page *page;
 
 			list_for_each_entry(page, &zone->free_area[order].free_list[mt], lru) {
-				bool may = resident > keep + released &&
-					   released < RELEASE_BATCH_PAGEBLOCKS * pageblock_nr_pages;
+				unsigned long budget = resident > keep + released
+						       ? resident - keep - released : 0;
 
-				released += release_block(zone, page, order, need_idle, may);
+				if (released >= RELEASE_BATCH_PAGEBLOCKS * pageblock_nr_pages)
+					budget = 0;
+				released += release_block(zone, page, order, need_idle, budget);
 			}
 		}
 	}

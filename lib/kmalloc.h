@@ -1,0 +1,66 @@
+/*
+ * kmalloc.h - the kmalloc fast paths, inline for the interposer and
+ * kmalloc.c.  Everything unusual goes to an out-of-line function.
+ *
+ * kmalloc_fast: a size class from a table, the thread's freelist for it,
+ * one pop.  kfree_fast: two range checks, the page descriptor, an exact
+ * object check by reciprocal multiply, and a push when the object belongs
+ * to the thread's active slab.
+ */
+#ifndef KMEM_KMALLOC_H
+#define KMEM_KMALLOC_H
+
+#include "slab.h"
+#include "vmalloc.h"
+
+void *kmalloc_slow(size_t size, gfp_t gfp, int nid);
+void *kmalloc_large_node(size_t size, gfp_t gfp, int nid);
+void *kmalloc_large_aligned(size_t size, size_t align, gfp_t gfp, int nid);
+void kfree_large(struct page *page);
+void *slab_alloc_zero(struct kmem_cache *s, void *obj, size_t size, bool fresh);
+/* Not a pointer kmem handed out (or already freed): report and stop. */
+_Noreturn void kfree_bad(const void *p, const char *caller);
+/* kfree for pointers that failed the fast path; caller names the entry point. */
+void __kfree(const void *p, const char *caller);
+size_t __ksize(const void *p, const char *caller);
+
+static inline void *kmalloc_fast(size_t size)
+{
+	struct kmem_thread *t = kmem_current;
+
+	if (likely(t != NULL && size <= KMALLOC_SMALL_MAX)) {
+		struct kmem_cache_cpu *c =
+			&t->cpu_slab[kmalloc_caches[kmalloc_size_index_table[(size + 15) >> 4]]->id];
+		void *obj = c->freelist;
+
+		if (likely(obj != NULL)) {
+			c->freelist = *(void **)obj;   /* kmalloc caches keep it at offset 0 */
+			return obj;
+		}
+	}
+	return kmalloc_slow(size, GFP_KERNEL, NUMA_NO_NODE);
+}
+
+static inline void kfree_fast(const void *p, const char *caller)
+{
+	if (likely(arena_contains(p))) {
+		unsigned long pfn = __pa(p) >> PAGE_SHIFT;
+		struct page *page = __pfn_to_page(pfn);
+		struct kmem_thread *t = kmem_current;
+
+		if (likely(pfn_section_online(pfn))) {
+			if (unlikely(page->flags & PG_tail))
+				page = page->compound_head;
+			if (likely((page->flags & PG_slab) && t != NULL)) {
+				struct kmem_cache *s = page->slab_cache;
+
+				if (likely(slab_obj_valid(s, page, p)) &&
+				    likely(slab_free_fast(t, s, page, (void *)p)))
+					return;
+			}
+		}
+	}
+	__kfree(p, caller);
+}
+
+#endif /* KMEM_KMALLOC_H */

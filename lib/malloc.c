@@ -1,0 +1,541 @@
+/*
+ * malloc.c - the interposer: every allocation entry point glibc exports,
+ * mapped onto kmalloc.  This file and the kernel-style API are all that
+ * libkmem exports.
+ *
+ * Contracts:
+ *  - glibc's semantics where programs depend on them: 16-byte alignment,
+ *    malloc(0) a unique pointer, realloc(p, 0) frees and returns NULL,
+ *    realloc never moves a block its usable size still holds, free(NULL)
+ *    and malloc_usable_size(NULL) are no-ops, errno ENOMEM from every entry
+ *    point that fails for size, EINVAL for impossible alignments.
+ *  - Ownership is two range checks (arena, vmalloc area).  Anything else
+ *    is foreign: memory from the bootstrap buffer is ignored, memory from
+ *    the next allocator in the chain (handed out before kmem took over)
+ *    goes back to it, and anything else stops the program with
+ *    "kmem: free(): invalid pointer".
+ *  - Bootstrap: calls made while kmem itself is starting up (re-entry from
+ *    inside kmem_init) are served from a static buffer, never freed.
+ *  - The symbols glibc's malloc.o defines and libc.a references are all
+ *    defined here, so a static link never pulls glibc's allocator in.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <malloc.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include "kmalloc.h"
+
+/* mallinfo is deprecated but still exported; aliases of the public names
+ * need not repeat glibc's attributes. */
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+#pragma GCC diagnostic ignored "-Wmissing-attributes"
+
+#define MALLOC_ALIGNMENT 16
+
+#ifdef KMEM_MALLOC_TEST
+/* The unit tests link this file under kmem_-prefixed names, so that the
+ * test runner itself keeps glibc's allocator. */
+#define malloc kmem_malloc
+#define free kmem_free
+#define calloc kmem_calloc
+#define realloc kmem_realloc
+#define reallocarray kmem_reallocarray
+#define memalign kmem_memalign_
+#define aligned_alloc kmem_aligned_alloc
+#define posix_memalign kmem_posix_memalign
+#define valloc kmem_valloc
+#define pvalloc kmem_pvalloc
+#define malloc_usable_size kmem_malloc_usable_size
+#define mallinfo kmem_mallinfo
+#define mallinfo2 kmem_mallinfo2
+#define malloc_trim kmem_malloc_trim
+#define malloc_stats kmem_malloc_stats
+#define malloc_info kmem_malloc_info
+#define mallopt kmem_mallopt
+#define free_sized kmem_free_sized
+#define free_aligned_sized kmem_free_aligned_sized
+#define EXPORT
+#else
+#define EXPORT __attribute__((visibility("default")))
+#endif
+
+/* ---- bootstrap ---------------------------------------------------------- */
+
+#define BOOTSTRAP_SIZE (256UL << 10)
+
+static char bootstrap_heap[BOOTSTRAP_SIZE] __attribute__((aligned(4096)));
+static size_t bootstrap_used;
+
+static bool bootstrap_contains(const void *p)
+{
+	return (uintptr_t)p - (uintptr_t)bootstrap_heap < BOOTSTRAP_SIZE;
+}
+
+/* 16-byte header holding the size, so realloc can copy. */
+static void *bootstrap_alloc(size_t size, size_t align)
+{
+	size_t used, start;
+
+	align = MAX(align, (size_t)MALLOC_ALIGNMENT);
+	if (size > BOOTSTRAP_SIZE)
+		goto nomem;
+	used = __atomic_load_n(&bootstrap_used, __ATOMIC_RELAXED);
+	do {
+		start = ALIGN_UP(used + 16, align);
+		if (start + size > BOOTSTRAP_SIZE)
+			goto nomem;
+	} while (!__atomic_compare_exchange_n(&bootstrap_used, &used, start + size, false,
+					      __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+	((size_t *)(bootstrap_heap + start))[-1] = size;
+	return bootstrap_heap + start;
+nomem:
+	errno = ENOMEM;
+	return NULL;
+}
+
+static size_t bootstrap_size(const void *p)
+{
+	return ((const size_t *)p)[-1];
+}
+
+/* ---- the next allocator ----------------------------------------------- */
+
+static void (*next_free)(void *);
+static size_t (*next_usable_size)(void *);
+static uintptr_t initial_brk;
+
+__attribute__((constructor(101))) static void remember_brk(void)
+{
+	if (!initial_brk)
+		initial_brk = (uintptr_t)sbrk(0);
+}
+
+/*
+ * Does p look like a chunk of glibc's malloc?  A heap chunk lies in the
+ * brk heap, which only glibc's malloc grows once kmem is in place; a
+ * mmapped chunk starts 16 bytes into a mapped page and says so in its
+ * header.  Nothing else is handed to the next allocator.
+ */
+static bool from_next_allocator(const void *p)
+{
+	uintptr_t a = (uintptr_t)p;
+	unsigned char vec;
+
+	if (a & (MALLOC_ALIGNMENT - 1))
+		return false;
+	if (initial_brk && a > initial_brk && a < (uintptr_t)sbrk(0))
+		return true;
+	if (((a - 16) & (PAGE_SIZE - 1)) == 0 && a > PAGE_SIZE &&
+	    mincore((void *)(a - 16), PAGE_SIZE, &vec) == 0)
+		return (((const size_t *)p)[-1] & 2) != 0;    /* IS_MMAPPED */
+	return false;
+}
+
+static bool resolve_next(void)
+{
+	if (!next_free) {
+		next_usable_size = (size_t (*)(void *))dlsym(RTLD_NEXT, "malloc_usable_size");
+		next_free = (void (*)(void *))dlsym(RTLD_NEXT, "free");
+	}
+	return next_free && next_free != (void (*)(void *))free;
+}
+
+static void foreign_free(void *p, const char *caller)
+{
+	if (bootstrap_contains(p))
+		return;
+	if (from_next_allocator(p) && resolve_next()) {
+		next_free(p);
+		return;
+	}
+	kmem_panic("%s(): invalid pointer %p", caller, p);
+}
+
+static size_t foreign_usable_size(void *p, const char *caller)
+{
+	if (bootstrap_contains(p))
+		return bootstrap_size(p);
+	if (from_next_allocator(p) && resolve_next() && next_usable_size)
+		return next_usable_size(p);
+	kmem_panic("%s(): invalid pointer %p", caller, p);
+}
+
+static inline bool kmem_owns(const void *p)
+{
+	return arena_contains(p) || vmalloc_contains(p);
+}
+
+/* ---- malloc ------------------------------------------------------------ */
+
+static __attribute__((noinline)) void *malloc_slow(size_t size, gfp_t gfp)
+{
+	void *p;
+
+	if (unlikely(kmem_init() != 0))
+		return bootstrap_alloc(size, MALLOC_ALIGNMENT);
+	if (unlikely(size > PTRDIFF_MAX)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	p = kmalloc_slow(size, gfp, NUMA_NO_NODE);
+	if (unlikely(!p))
+		errno = ENOMEM;
+	return p;
+}
+
+EXPORT void *malloc(size_t size)
+{
+	struct kmem_thread *t = kmem_current;
+
+	if (likely(t != NULL && size <= KMALLOC_SMALL_MAX)) {
+		struct kmem_cache_cpu *c = &t->cpu_slab[kmalloc_size_index_table[(size + 15) >> 4]];
+		void *obj = c->freelist;
+
+		if (likely(obj != NULL)) {
+			c->freelist = *(void **)obj;
+			return obj;
+		}
+	}
+	return malloc_slow(size, GFP_KERNEL | __GFP_MOVABLE);
+}
+
+EXPORT void free(void *p)
+{
+	if (likely(arena_contains(p))) {
+		kfree_fast(p, "free");
+		return;
+	}
+	if (!p)
+		return;
+	if (vmalloc_contains(p))
+		__kfree(p, "free");
+	else
+		foreign_free(p, "free");
+}
+
+EXPORT void *calloc(size_t n, size_t size)
+{
+	size_t bytes;
+
+	if (unlikely(__builtin_mul_overflow(n, size, &bytes) || bytes > PTRDIFF_MAX)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (unlikely(kmem_init() != 0)) {
+		void *p = bootstrap_alloc(bytes, MALLOC_ALIGNMENT);
+
+		return p ? memset(p, 0, bytes) : NULL;
+	}
+	void *p = kmalloc_node(bytes, GFP_KERNEL | __GFP_MOVABLE | __GFP_ZERO, NUMA_NO_NODE);
+	if (unlikely(!p))
+		errno = ENOMEM;
+	return p;
+}
+
+EXPORT size_t malloc_usable_size(void *p)
+{
+	if (!p)
+		return 0;
+	if (kmem_owns(p))
+		return __ksize(p, "malloc_usable_size");
+	return foreign_usable_size(p, "malloc_usable_size");
+}
+
+EXPORT void *realloc(void *p, size_t size)
+{
+	size_t old;
+	void *q;
+
+	if (!p)
+		return malloc(size);
+	if (size == 0) {
+		free(p);
+		return NULL;
+	}
+	if (unlikely(size > PTRDIFF_MAX)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (unlikely(!kmem_owns(p))) {
+		old = foreign_usable_size(p, "realloc");
+		q = malloc(size);
+		if (q) {
+			memcpy(q, p, MIN(old, size));
+			foreign_free(p, "realloc");
+		}
+		return q;
+	}
+	old = __ksize(p, "realloc");
+	if (size <= old)
+		return p;
+	if (vmalloc_contains(p) && size > (PAGE_SIZE << MAX_ORDER)) {
+		q = vmalloc_area_realloc(p, size);
+		if (!q)
+			errno = ENOMEM;
+		return q;
+	}
+	q = malloc(size);
+	if (unlikely(!q))
+		return NULL;    /* p stays valid */
+	memcpy(q, p, old);
+	free(p);
+	return q;
+}
+
+EXPORT void *reallocarray(void *p, size_t n, size_t size)
+{
+	size_t bytes;
+
+	if (unlikely(__builtin_mul_overflow(n, size, &bytes))) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return realloc(p, bytes);
+}
+
+/* ---- aligned ------------------------------------------------------------ */
+
+/* The smallest kmalloc class that holds size and whose objects all sit on
+ * an align boundary (its stride is a multiple of align). */
+static int aligned_class(size_t size, size_t align)
+{
+	for (unsigned int i = kmalloc_index(MAX(size, align)); i < KMALLOC_NR_CACHES; i++)
+		if (kmalloc_sizes[i] % align == 0)
+			return (int)i;
+	return -1;
+}
+
+static void *kmem_memalign(size_t align, size_t size)
+{
+	void *p;
+	int idx;
+
+	if (align <= MALLOC_ALIGNMENT)
+		return malloc(size);
+	if (unlikely(size > PTRDIFF_MAX || align > PTRDIFF_MAX / 2 + 1)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (unlikely(kmem_init() != 0))
+		return bootstrap_alloc(size, align);
+	if (align <= PAGE_SIZE && size <= KMALLOC_MAX_CACHE_SIZE &&
+	    (idx = aligned_class(size, align)) >= 0)
+		p = kmalloc(kmalloc_sizes[idx], GFP_KERNEL | __GFP_MOVABLE);
+	else
+		p = kmalloc_large_aligned(size, align, GFP_KERNEL | __GFP_MOVABLE, NUMA_NO_NODE);
+	if (!p)
+		errno = ENOMEM;
+	return p;
+}
+
+static bool power_of_two(size_t x)
+{
+	return x && !(x & (x - 1));
+}
+
+EXPORT void *memalign(size_t align, size_t size)
+{
+	/* glibc: a non-power-of-two alignment is rounded up. */
+	if (unlikely(align > PTRDIFF_MAX / 2 + 1)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (!power_of_two(align))
+		align = align ? 1UL << (64 - __builtin_clzl(align)) : 1;
+	return kmem_memalign(align, size);
+}
+
+EXPORT void *aligned_alloc(size_t align, size_t size)
+{
+	if (unlikely(!power_of_two(align) || align > PTRDIFF_MAX / 2 + 1)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return kmem_memalign(align, size);
+}
+
+EXPORT int posix_memalign(void **out, size_t align, size_t size)
+{
+	void *p;
+	int saved = errno;
+
+	if (unlikely(!power_of_two(align) || align % sizeof(void *) ||
+		     align > PTRDIFF_MAX / 2 + 1))
+		return EINVAL;
+	p = kmem_memalign(align, size);
+	if (!p) {
+		errno = saved;
+		return ENOMEM;
+	}
+	*out = p;
+	return 0;
+}
+
+EXPORT void *valloc(size_t size)
+{
+	return kmem_memalign(PAGE_SIZE, size);
+}
+
+EXPORT void *pvalloc(size_t size)
+{
+	size_t rounded;
+
+	if (unlikely(__builtin_add_overflow(size, PAGE_SIZE - 1, &rounded))) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	rounded &= PAGE_MASK;
+	return kmem_memalign(PAGE_SIZE, rounded ? rounded : PAGE_SIZE);
+}
+
+EXPORT void free_sized(void *p, size_t size)
+{
+	(void)size;
+	free(p);
+}
+
+EXPORT void free_aligned_sized(void *p, size_t align, size_t size)
+{
+	(void)align;
+	(void)size;
+	free(p);
+}
+
+/* ---- statistics and tuning ---------------------------------------------- */
+
+EXPORT struct mallinfo2 mallinfo2(void)
+{
+	struct kmem_usage u;
+	struct mallinfo2 mi;
+
+	memset(&mi, 0, sizeof(mi));
+	if (kmem_init() != 0)
+		return mi;
+	kmem_get_usage(&u);
+	mi.arena = u.arena_bytes;
+	mi.ordblks = u.free_blocks;
+	mi.hblks = u.vmalloc_allocs;
+	mi.hblkhd = u.vmalloc_bytes;
+	mi.uordblks = u.used_bytes;
+	mi.fordblks = u.free_bytes;
+	mi.keepcost = 0;
+	return mi;
+}
+
+static int clamp_int(size_t v)
+{
+	return v > INT32_MAX ? INT32_MAX : (int)v;
+}
+
+EXPORT struct mallinfo mallinfo(void)
+{
+	struct mallinfo2 m2 = mallinfo2();
+	struct mallinfo mi;
+
+	mi.arena = clamp_int(m2.arena);
+	mi.ordblks = clamp_int(m2.ordblks);
+	mi.smblks = clamp_int(m2.smblks);
+	mi.hblks = clamp_int(m2.hblks);
+	mi.hblkhd = clamp_int(m2.hblkhd);
+	mi.usmblks = clamp_int(m2.usmblks);
+	mi.fsmblks = clamp_int(m2.fsmblks);
+	mi.uordblks = clamp_int(m2.uordblks);
+	mi.fordblks = clamp_int(m2.fordblks);
+	mi.keepcost = clamp_int(m2.keepcost);
+	return mi;
+}
+
+EXPORT int malloc_trim(size_t pad)
+{
+	(void)pad;
+	if (kmem_init() != 0)
+		return 0;
+	slab_shrink_all(GFP_KERNEL);
+	return kmem_reclaim() > 0;
+}
+
+EXPORT void malloc_stats(void)
+{
+	kmem_show_stats(2);
+}
+
+EXPORT int malloc_info(int options, FILE *fp)
+{
+	struct kmem_usage u;
+
+	if (options != 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (kmem_init() != 0)
+		return -1;
+	kmem_get_usage(&u);
+	fprintf(fp, "<malloc version=\"1\" allocator=\"kmem\">\n"
+		"<total type=\"arena\" size=\"%zu\"/>\n"
+		"<total type=\"used\" size=\"%zu\"/>\n"
+		"<total type=\"free\" size=\"%zu\"/>\n"
+		"<total type=\"vmalloc\" count=\"%zu\" size=\"%zu\"/>\n"
+		"<system type=\"current\" size=\"%zu\"/>\n"
+		"</malloc>\n",
+		u.arena_bytes, u.used_bytes, u.free_bytes, u.vmalloc_allocs,
+		u.vmalloc_bytes, u.resident_bytes);
+	return 0;
+}
+
+EXPORT int mallopt(int param, int value)
+{
+	(void)value;
+	switch (param) {
+	case M_MXFAST: case M_TRIM_THRESHOLD: case M_TOP_PAD: case M_MMAP_THRESHOLD:
+	case M_MMAP_MAX: case M_CHECK_ACTION: case M_PERTURB: case M_ARENA_TEST:
+	case M_ARENA_MAX:
+		return 1;       /* accepted; kmem tunes itself (KMEM_* options) */
+	default:
+		return 0;
+	}
+}
+
+#ifndef KMEM_MALLOC_TEST
+/* ---- glibc's internal names, for static links -------------------------- */
+
+#define ALIAS(name, target) \
+	EXPORT __typeof__(target) name __attribute__((alias(#target)))
+
+ALIAS(__libc_malloc, malloc);
+ALIAS(__libc_free, free);
+ALIAS(__libc_calloc, calloc);
+ALIAS(__libc_realloc, realloc);
+ALIAS(__libc_memalign, memalign);
+ALIAS(__libc_valloc, valloc);
+ALIAS(__libc_pvalloc, pvalloc);
+ALIAS(__libc_mallinfo, mallinfo);
+ALIAS(__libc_mallinfo2, mallinfo2);
+ALIAS(__libc_mallopt, mallopt);
+ALIAS(__malloc, malloc);
+ALIAS(__free, free);
+ALIAS(__calloc, calloc);
+ALIAS(__realloc, realloc);
+ALIAS(__memalign, memalign);
+ALIAS(__valloc, valloc);
+ALIAS(__pvalloc, pvalloc);
+ALIAS(__posix_memalign, posix_memalign);
+ALIAS(__malloc_usable_size, malloc_usable_size);
+ALIAS(__malloc_trim, malloc_trim);
+ALIAS(__malloc_stats, malloc_stats);
+ALIAS(__malloc_info, malloc_info);
+ALIAS(__mallopt, mallopt);
+ALIAS(__mallinfo, mallinfo);
+ALIAS(__mallinfo2, mallinfo2);
+
+/* libc.a's fork and thread exit call into its allocator by these names;
+ * kmem's own fork and thread-exit handling is registered at kmem_init. */
+EXPORT void __malloc_fork_lock_parent(void) {}
+EXPORT void __malloc_fork_unlock_parent(void) {}
+EXPORT void __malloc_fork_unlock_child(void) {}
+EXPORT void __malloc_arena_thread_freeres(void) {}
+EXPORT void *(*__glibc_morecore)(ptrdiff_t) = NULL;
+#endif /* KMEM_MALLOC_TEST */

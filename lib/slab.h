@@ -1,0 +1,186 @@
+/*
+ * slab.h - slab caches (SLUB style) and kmalloc: the structures shared by
+ * slab_common.c, slub.c, kmalloc.c and the interposer.
+ *
+ * Objects are carved from slabs: blocks of 2^order pages whose head
+ * struct page carries the slab state.  Each thread has, per cache, a
+ * kmem_cache_cpu: the slab it allocates from and that slab's free objects.
+ *
+ * States of a slab (mm/slub.c calls the first "frozen"):
+ *   active         slab_owner = T, c->slab of T's kmem_cache_cpu; its free
+ *                  objects are on c->freelist
+ *   thread-partial slab_owner = T, on T's c->partial list, free objects on
+ *                  slab->freelist
+ *   node-partial   slab_owner = NULL, on kmem_cache_node->partial under
+ *                  list_lock
+ *   full           slab_owner = NULL, on no list, SLAB_REMOTE_FULL set in
+ *                  remote_free
+ * Frees by T into a slab T owns touch no atomic.  Frees by any other
+ * thread push onto slab->remote_free with one compare-and-swap; the one
+ * that finds SLAB_REMOTE_FULL set adopts the slab into its own
+ * thread-partial list, so a full slab that gets a free is never lost.
+ * The owner collects remote frees (one exchange) when it runs dry.
+ *
+ * Lock order: slab_mutex (cache list), kmem_cache_node.list_lock, then the
+ * page allocator's locks.
+ */
+#ifndef KMEM_SLAB_H
+#define KMEM_SLAB_H
+
+#include "internal.h"
+
+typedef unsigned int slab_flags_t;
+
+/* Public flag values live in kmem.h; these are kmem's internal ones. */
+#define SLAB_KMALLOC          0x80000000u
+
+#define SLAB_REMOTE_FULL      ((uintptr_t)1)
+
+#define KMALLOC_MIN_SIZE      8
+#define KMALLOC_SHIFT_HIGH    13                      /* kmalloc-8192 is the largest cache */
+#define KMALLOC_MAX_CACHE_SIZE (1UL << KMALLOC_SHIFT_HIGH)
+#define KMALLOC_SMALL_MAX     1024                    /* sizes looked up in a table */
+#define KMALLOC_NR_CACHES     57
+#define SLUB_MAX_ORDER        3
+
+struct kmem_cache_node {
+	pthread_mutex_t list_lock;
+	struct list_head partial;
+	unsigned long nr_partial;
+	_Atomic long nr_slabs;
+	_Atomic long total_objects;
+};
+
+struct kmem_cache {
+	/* Read by the fast paths. */
+	unsigned int size;              /* stride: object + free pointer + padding */
+	uint32_t reciprocal_size;       /* ceil(2^32 / size): offset -> index without a divide */
+	unsigned int object_size;       /* what the user asked for */
+	unsigned int offset;            /* free pointer offset within an object */
+	unsigned int id;                /* index of kmem_cache_cpu in a thread */
+	slab_flags_t flags;
+	unsigned int order;             /* slab order */
+	unsigned int objects;           /* objects per slab */
+	unsigned int align;
+	void (*ctor)(void *);
+	gfp_t allocflags;               /* gfp for new slabs */
+
+	/* Slow path and bookkeeping. */
+	unsigned int min_partial;       /* node-partial slabs kept when empty */
+	unsigned int cpu_partial_slabs; /* thread-partial slabs kept per thread */
+	int refcount;                   /* > 1: merged caches share this one */
+	char name[32];
+	char alias_names[128];          /* caches merged into this one */
+	struct list_head list;          /* on slab_caches */
+	struct kmem_cache_node *node[MAX_NUMNODES];
+	_Atomic unsigned long alloc_slowpath;
+	_Atomic unsigned long free_remote;
+	_Atomic unsigned long slabs_allocated;
+	_Atomic unsigned long slabs_freed;
+};
+
+extern struct kmem_cache *kmalloc_caches[KMALLOC_NR_CACHES];
+extern uint8_t kmalloc_size_index_table[KMALLOC_SMALL_MAX / 16 + 1];
+extern const unsigned int kmalloc_sizes[KMALLOC_NR_CACHES];
+extern pthread_mutex_t slab_mutex;
+extern struct list_head slab_caches;
+extern struct kmem_cache *slab_cache_by_id[MAX_SLAB_CACHES];
+
+/* slab_common.c */
+int kmem_slab_init(void);
+unsigned int kmalloc_index(size_t size);
+void kmem_show_slabinfo(int fd);
+struct kmem_cache *__kmem_cache_create(const char *name, unsigned int size,
+				       unsigned int align, slab_flags_t flags,
+				       void (*ctor)(void *));
+
+/* slub.c */
+int calculate_sizes(struct kmem_cache *s);
+void *slab_alloc_slowpath(struct kmem_cache *s, gfp_t gfp, int nid);
+void slab_free_slowpath(struct kmem_cache *s, struct page *slab, void *obj);
+void slab_flush_thread(struct kmem_thread *t);
+unsigned long slab_count_free(struct kmem_cache *s, unsigned long *partial_slabs);
+unsigned long slab_thread_free(struct kmem_cache *s);
+int __kmem_cache_shrink(struct kmem_cache *s);
+unsigned long __kmem_cache_destroy_check(struct kmem_cache *s);
+unsigned long slab_shrink_all(gfp_t gfp);
+_Noreturn void slab_double_free(struct kmem_cache *s, void *obj);
+
+/* The kmem_cache_cpu of cache s for thread t. */
+static inline struct kmem_cache_cpu *thread_cpu_slab(struct kmem_thread *t,
+						     const struct kmem_cache *s)
+{
+	return &t->cpu_slab[s->id];
+}
+
+static inline void *get_freepointer(const struct kmem_cache *s, void *obj)
+{
+	return *(void **)((char *)obj + s->offset);
+}
+
+static inline void set_freepointer(const struct kmem_cache *s, void *obj, void *fp)
+{
+	*(void **)((char *)obj + s->offset) = fp;
+}
+
+static inline void *slab_address(const struct page *slab)
+{
+	return lowmem_page_address(slab);
+}
+
+/* Is obj the start of an object of slab?  Exact for slabs up to 64 KiB. */
+static inline bool slab_obj_valid(const struct kmem_cache *s, const struct page *slab,
+				  const void *obj)
+{
+	uint32_t off = (uint32_t)((const char *)obj - (const char *)slab_address(slab));
+	uint32_t idx = (uint32_t)(((uint64_t)off * s->reciprocal_size) >> 32);
+
+	return idx * s->size == off && idx < s->objects;
+}
+
+/* Head page of the slab or large block holding addr (in the arena). */
+static inline struct page *compound_head_of(const void *addr)
+{
+	struct page *page = __virt_to_page(addr);
+
+	if (unlikely(page->flags & PG_tail))
+		page = page->compound_head;
+	return page;
+}
+
+/*
+ * Allocation fast path: pop the thread's freelist for s.  NULL means the
+ * caller must take slab_alloc_slowpath.
+ */
+static inline void *slab_alloc_fast(struct kmem_thread *t, struct kmem_cache *s)
+{
+	struct kmem_cache_cpu *c = thread_cpu_slab(t, s);
+	void *obj = c->freelist;
+
+	if (likely(obj))
+		c->freelist = get_freepointer(s, obj);
+	return obj;
+}
+
+/*
+ * Free fast path: an object of the thread's active slab goes back on the
+ * thread's freelist.  The one double free this sees cheaply - the object
+ * already at the head of the list - stops the program.
+ */
+static inline bool slab_free_fast(struct kmem_thread *t, struct kmem_cache *s,
+				  struct page *slab, void *obj)
+{
+	struct kmem_cache_cpu *c = thread_cpu_slab(t, s);
+
+	if (likely(slab == c->slab)) {
+		if (unlikely(obj == c->freelist))
+			slab_double_free(s, obj);
+		set_freepointer(s, obj, c->freelist);
+		c->freelist = obj;
+		c->fresh = false;
+		return true;
+	}
+	return false;
+}
+
+#endif /* KMEM_SLAB_H */

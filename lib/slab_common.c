@@ -1,0 +1,301 @@
+/*
+ * slab_common.c - what does not depend on how slabs work inside
+ * (mm/slab_common.c): the list of caches, creating, merging and destroying
+ * them, the kmalloc size classes, and /proc/slabinfo.
+ *
+ * Contracts:
+ *  - kmalloc classes: 8, 16, then steps of 16 to 256 and 8 classes per
+ *    doubling to 8192.  Every class above 8 is a multiple of 16, so every
+ *    object is 16-byte aligned as glibc's malloc guarantees, and a
+ *    power-of-two class is aligned to its size.
+ *  - A cache's id indexes every thread's cpu_slab[]; ids are never reused
+ *    and a destroyed cache's struct stays, because other threads may still
+ *    hold its slabs until they exit.
+ *  - slab_mutex guards slab_caches and cache creation and destruction.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include "slab.h"
+
+pthread_mutex_t slab_mutex = PTHREAD_MUTEX_INITIALIZER;
+struct list_head slab_caches = LIST_HEAD_INIT(slab_caches);
+struct kmem_cache *slab_cache_by_id[MAX_SLAB_CACHES];
+struct kmem_cache *kmalloc_caches[KMALLOC_NR_CACHES];
+static unsigned int nr_cache_ids;
+
+const unsigned int kmalloc_sizes[KMALLOC_NR_CACHES] = {
+	8, 16, 32, 48, 64, 80, 96, 112, 128,
+	144, 160, 176, 192, 208, 224, 240, 256,
+	288, 320, 352, 384, 416, 448, 480, 512,
+	576, 640, 704, 768, 832, 896, 960, 1024,
+	1152, 1280, 1408, 1536, 1664, 1792, 1920, 2048,
+	2304, 2560, 2816, 3072, 3328, 3584, 3840, 4096,
+	4608, 5120, 5632, 6144, 6656, 7168, 7680, 8192,
+};
+
+/* Index by (size + 15) / 16 for sizes up to KMALLOC_SMALL_MAX. */
+uint8_t kmalloc_size_index_table[KMALLOC_SMALL_MAX / 16 + 1];
+
+/* kmem_cache structs and their nodes come from the OS in chunks: the
+ * caches are what would otherwise allocate them. */
+static char *meta_next, *meta_end;
+
+static void *meta_alloc(size_t size)
+{
+	void *p;
+
+	size = ALIGN_UP(size, 64);
+	if (!meta_next || meta_next + size > meta_end) {
+		size_t len = MAX((size_t)64 << 10, ALIGN_UP(size, PAGE_SIZE));
+		char *chunk = kmem_os.mmap(NULL, len, PROT_READ | PROT_WRITE,
+					   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (chunk == MAP_FAILED)
+			return NULL;
+		meta_next = chunk;
+		meta_end = chunk + len;
+	}
+	p = meta_next;
+	meta_next += size;
+	return p;
+}
+
+unsigned int kmalloc_index(size_t size)
+{
+	unsigned int k;
+
+	if (size <= KMALLOC_SMALL_MAX)
+		return kmalloc_size_index_table[(size + 15) >> 4];
+	/* 2^(k-1) < size <= 2^k: eight classes 2^(k-4) apart */
+	k = (unsigned int)(64 - __builtin_clzl(size - 1));
+	return 8 * (k - 7) + 1 + (unsigned int)((size - 1 - (1UL << (k - 1))) >> (k - 4));
+}
+
+static int init_kmem_cache_nodes(struct kmem_cache *s)
+{
+	int nid;
+
+	for_each_online_node(nid) {
+		struct kmem_cache_node *n = meta_alloc(sizeof(*n));
+
+		if (!n)
+			return -1;
+		pthread_mutex_init(&n->list_lock, NULL);
+		INIT_LIST_HEAD(&n->partial);
+		s->node[nid] = n;
+	}
+	return 0;
+}
+
+static bool slab_unmergeable(const struct kmem_cache *s)
+{
+	return s->ctor || (s->flags & SLAB_NO_MERGE) || s->refcount < 1;
+}
+
+/* mm/slab_common.c: find_mergeable - same layout, compatible flags. */
+static struct kmem_cache *find_mergeable(unsigned int size, unsigned int align,
+					 slab_flags_t flags, void (*ctor)(void *))
+{
+	struct kmem_cache probe = { .object_size = size, .align = align, .flags = flags };
+	struct kmem_cache *s;
+	const slab_flags_t same = SLAB_RECLAIM_ACCOUNT;
+
+	if (ctor || (flags & SLAB_NO_MERGE))
+		return NULL;
+	if (calculate_sizes(&probe))
+		return NULL;
+	list_for_each_entry(s, &slab_caches, list) {
+		if (slab_unmergeable(s))
+			continue;
+		if (s->size != probe.size || (s->flags & same) != (flags & same))
+			continue;
+		if (s->align < align || s->size - s->object_size >= sizeof(void *) * 2)
+			continue;
+		return s;
+	}
+	return NULL;
+}
+
+static unsigned int calculate_alignment(slab_flags_t flags, unsigned int align,
+					unsigned int size)
+{
+	/* mm/slab_common.c: a cache line, or half, quarter... for small objects */
+	if (flags & SLAB_HWCACHE_ALIGN) {
+		unsigned int ralign = 64;
+
+		while (size <= ralign / 2)
+			ralign /= 2;
+		align = MAX(align, ralign);
+	}
+	return ALIGN_UP(MAX(align, (unsigned int)sizeof(void *)), (unsigned int)sizeof(void *));
+}
+
+struct kmem_cache *__kmem_cache_create(const char *name, unsigned int size,
+				       unsigned int align, slab_flags_t flags,
+				       void (*ctor)(void *))
+{
+	struct kmem_cache *s;
+
+	if (nr_cache_ids >= MAX_SLAB_CACHES)
+		return NULL;
+	s = meta_alloc(sizeof(*s));
+	if (!s)
+		return NULL;
+	memset(s, 0, sizeof(*s));
+	kmem_snprintf(s->name, sizeof(s->name), "%s", name);
+	s->object_size = size;
+	s->align = calculate_alignment(flags, align, size);
+	s->flags = flags;
+	s->ctor = ctor;
+	s->refcount = 1;
+	s->allocflags = (flags & SLAB_RECLAIM_ACCOUNT) ? GFP_KERNEL | __GFP_RECLAIMABLE
+						       : GFP_KERNEL;
+	if (calculate_sizes(s) || init_kmem_cache_nodes(s))
+		return NULL;
+	s->id = nr_cache_ids++;
+	slab_cache_by_id[s->id] = s;
+	list_add_tail(&s->list, &slab_caches);
+	return s;
+}
+
+struct kmem_cache *kmem_cache_create(const char *name, unsigned int size,
+				     unsigned int align, unsigned int flags,
+				     void (*ctor)(void *))
+{
+	struct kmem_cache *s = NULL;
+
+	if (!kmem_ready())
+		goto out;
+	if (!name || !*name || size == 0 || size > (PAGE_SIZE << SLUB_MAX_ORDER) ||
+	    (align & (align - 1)) || align > PAGE_SIZE) {
+		kmem_warn("kmem_cache_create(%s): size %u, align %u is not possible",
+			  name ? name : "(null)", size, align);
+		errno = EINVAL;
+		goto out;
+	}
+	pthread_mutex_lock(&slab_mutex);
+	s = find_mergeable(size, align, flags, ctor);
+	if (s) {
+		size_t len = strlen(s->alias_names);
+
+		s->refcount++;
+		kmem_snprintf(s->alias_names + len, sizeof(s->alias_names) - len, "%s%s",
+			      len ? " " : "", name);
+	} else {
+		s = __kmem_cache_create(name, size, align, flags, ctor);
+		if (!s)
+			errno = ENOMEM;
+	}
+	pthread_mutex_unlock(&slab_mutex);
+out:
+	if (!s && (flags & SLAB_PANIC))
+		kmem_panic("kmem_cache_create: failed to create slab '%s'", name ? name : "(null)");
+	return s;
+}
+
+void kmem_cache_destroy(struct kmem_cache *s)
+{
+	unsigned long leaked;
+
+	if (!s)
+		return;
+	pthread_mutex_lock(&slab_mutex);
+	if (--s->refcount > 0) {
+		pthread_mutex_unlock(&slab_mutex);
+		return;
+	}
+	if (s->flags & SLAB_KMALLOC)
+		kmem_panic("kmem_cache_destroy: %s is a kmalloc cache", s->name);
+	leaked = __kmem_cache_destroy_check(s);
+	if (leaked)
+		kmem_warn("kmem_cache_destroy %s: Slab cache still has objects (%lu)",
+			  s->name, leaked);
+	list_del(&s->list);
+	pthread_mutex_unlock(&slab_mutex);
+}
+
+int kmem_cache_shrink(struct kmem_cache *s)
+{
+	return s ? __kmem_cache_shrink(s) : 0;
+}
+
+unsigned int kmem_cache_size(struct kmem_cache *s)
+{
+	return s->object_size;
+}
+
+const char *kmem_cache_name(struct kmem_cache *s)
+{
+	return s->name;
+}
+
+int kmem_slab_init(void)
+{
+	for (size_t i = 0, c = 0; i < ARRAY_SIZE(kmalloc_size_index_table); i++) {
+		size_t size = MAX(i * 16, (size_t)1);
+
+		while (kmalloc_sizes[c] < size)
+			c++;
+		kmalloc_size_index_table[i] = (uint8_t)c;
+	}
+	pthread_mutex_lock(&slab_mutex);
+	for (unsigned int i = 0; i < KMALLOC_NR_CACHES; i++) {
+		char name[32];
+
+		kmem_snprintf(name, sizeof(name), "kmalloc-%u", kmalloc_sizes[i]);
+		kmalloc_caches[i] = __kmem_cache_create(name, kmalloc_sizes[i],
+							kmalloc_sizes[i] >= 16 ? 16 : 8,
+							SLAB_KMALLOC | SLAB_NO_MERGE, NULL);
+		if (!kmalloc_caches[i]) {
+			pthread_mutex_unlock(&slab_mutex);
+			return -1;
+		}
+		/* kmalloc caches accept merges from same-sized user caches */
+		kmalloc_caches[i]->flags &= ~SLAB_NO_MERGE;
+		/* the fast paths index cpu_slab[] by size class directly */
+		if (kmalloc_caches[i]->id != i)
+			kmem_panic("kmalloc-%u got cache id %u", kmalloc_sizes[i],
+				   kmalloc_caches[i]->id);
+	}
+	pthread_mutex_unlock(&slab_mutex);
+	register_shrinker(slab_shrink_all);
+	return 0;
+}
+
+/* ---- /proc/slabinfo ----------------------------------------------------- */
+
+void kmem_show_slabinfo(int fd)
+{
+	struct kmem_buf b;
+	struct kmem_cache *s;
+
+	if (!kmem_ready())
+		return;
+	kmem_buf_init(&b, fd);
+	kmem_bprintf(&b, "slabinfo - version: 2.1\n");
+	kmem_bprintf(&b, "# name            <active_objs> <num_objs> <objsize> <objperslab> "
+		     "<pagesperslab> : tunables <limit> <batchcount> <sharedfactor> : "
+		     "slabdata <active_slabs> <num_slabs> <sharedavail>\n");
+	pthread_mutex_lock(&slab_mutex);
+	list_for_each_entry(s, &slab_caches, list) {
+		unsigned long nr_slabs = 0, nr_objs = 0, partial = 0, free;
+		int nid;
+
+		for_each_online_node(nid) {
+			nr_slabs += (unsigned long)atomic_load(&s->node[nid]->nr_slabs);
+			nr_objs += (unsigned long)atomic_load(&s->node[nid]->total_objects);
+		}
+		free = MIN(slab_count_free(s, &partial) + slab_thread_free(s), nr_objs);
+		/* As SLUB reports it: objects on other threads' lists count as active. */
+		kmem_bprintf(&b, "%-17s %6lu %6lu %6u %4u %4d : tunables %4u %4u %4u : "
+			     "slabdata %6lu %6lu %6u\n",
+			     s->name, nr_objs - free, nr_objs, s->size, s->objects,
+			     1 << s->order, 0, 0, 0, nr_slabs, nr_slabs, 0);
+	}
+	list_for_each_entry(s, &slab_caches, list)
+		if (s->alias_names[0])
+			kmem_bprintf(&b, "# alias %s: %s\n", s->name, s->alias_names);
+	pthread_mutex_unlock(&slab_mutex);
+	kmem_buf_flush(&b);
+}

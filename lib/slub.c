@@ -1,0 +1,635 @@
+/*
+ * slub.c - slab caches in the SLUB manner: per-thread active slabs with a
+ * local freelist, thread-partial and node-partial lists, lock-free frees
+ * from other threads, and slabs going back to the buddy allocator.
+ *
+ * The slab states and the ownership rules are in slab.h.  What this file
+ * keeps:
+ *  - A thread changes the freelist and inuse of a slab only while it owns
+ *    the slab; every other thread only pushes onto remote_free (CAS).
+ *  - slab->inuse counts objects allocated or on another thread's remote
+ *    list; for the active slab it counts c->freelist's objects as well
+ *    (they are the thread's), and is settled when the slab is deactivated.
+ *  - An empty slab goes back to the page allocator unless it is the last
+ *    partial slab of its thread, or the node keeps fewer than min_partial.
+ *  - Debug checks and statistics live in the slow paths only.
+ * Lock order: kmem_cache_node.list_lock, then page-allocator locks.
+ */
+#include <errno.h>
+#include <string.h>
+#include "slab.h"
+
+/* ---- object layout ------------------------------------------------------ */
+
+static unsigned int order_objects(unsigned int order, unsigned int size)
+{
+	return (unsigned int)((PAGE_SIZE << order) / size);
+}
+
+/*
+ * mm/slub.c: calculate_order.  The smallest order whose leftover is at
+ * most 1/16 of the slab, holding enough objects to make the per-thread
+ * lists worth it; capped at SLUB_MAX_ORDER.
+ */
+static unsigned int calculate_order(unsigned int size)
+{
+	unsigned int min_objects = 8;
+
+	for (unsigned int fraction = 16; fraction >= 4; fraction /= 2) {
+		for (unsigned int order = 0; order <= SLUB_MAX_ORDER; order++) {
+			unsigned long slab_size = PAGE_SIZE << order;
+			unsigned int objects = order_objects(order, size);
+			unsigned long rem = slab_size - (unsigned long)objects * size;
+
+			if (objects == 0)
+				continue;
+			if (objects < min_objects && order < SLUB_MAX_ORDER &&
+			    (PAGE_SIZE << (order + 1)) / size <= 65535)
+				continue;
+			if (rem <= slab_size / fraction)
+				return order;
+		}
+	}
+	for (unsigned int order = 0; order <= SLUB_MAX_ORDER; order++)
+		if (order_objects(order, size))
+			return order;
+	return SLUB_MAX_ORDER;
+}
+
+/*
+ * mm/slub.c: calculate_sizes - the one place an object's layout is
+ * decided.  The free pointer lives in the first word of a free object,
+ * except for caches with a constructor, whose objects keep their state
+ * while free: there it goes after the object.
+ */
+int calculate_sizes(struct kmem_cache *s)
+{
+	unsigned int size = ALIGN_UP(MAX(s->object_size, (unsigned int)sizeof(void *)),
+				     (unsigned int)sizeof(void *));
+
+	if (s->ctor) {
+		s->offset = size;
+		size += sizeof(void *);
+	} else {
+		s->offset = 0;
+	}
+	size = ALIGN_UP(size, s->align);
+	if (size > (PAGE_SIZE << SLUB_MAX_ORDER))
+		return -1;
+	s->size = size;
+	s->reciprocal_size = (uint32_t)(((1ULL << 32) + size - 1) / size);
+	s->order = calculate_order(size);
+	s->objects = order_objects(s->order, size);
+	if (s->objects > 65535)
+		s->objects = 65535;
+	/* mm/slub.c: set_min_partial and set_cpu_partial */
+	s->min_partial = MIN(10u, MAX(5u, (unsigned int)(__builtin_ctz(size | 1024) / 2)));
+	s->cpu_partial_slabs = size >= PAGE_SIZE ? 2 : size >= 1024 ? 6 : size >= 256 ? 13 : 30;
+	s->cpu_partial_slabs = MAX(1u, s->cpu_partial_slabs * 2 / MAX(1u, s->objects / 4 + 1) + 1);
+	return 0;
+}
+
+/* ---- slabs ----------------------------------------------------------------- */
+
+static inline struct kmem_cache_node *get_node(struct kmem_cache *s, int nid)
+{
+	return s->node[nid];
+}
+
+static inline int slab_nid(const struct page *slab)
+{
+	return __page_to_nid(slab);
+}
+
+static struct page *allocate_slab(struct kmem_cache *s, gfp_t gfp, int nid)
+{
+	gfp_t flags = s->allocflags | (gfp & (__GFP_HIGH | __GFP_NOWARN | __GFP_NORETRY |
+					      __GFP_THISNODE | __GFP_NOFAIL)) |
+		      (gfp & __GFP_RECLAIM) | (gfp & __GFP_IO) | (gfp & __GFP_FS);
+	struct page *slab = __alloc_pages(flags, s->order, nid);
+	unsigned int nr = 1u << s->order;
+	char *start, *p;
+
+	if (unlikely(!slab))
+		return NULL;
+	slab->slab_fresh = !s->ctor && (slab->flags & PG_zeroed);
+	slab->flags = (slab->flags & ~PG_zeroed) | PG_slab;
+	for (unsigned int i = 1; i < nr; i++) {
+		slab[i].flags |= PG_tail;
+		slab[i].compound_head = slab;
+	}
+	slab->slab_cache = s;
+	slab->objects = (uint16_t)s->objects;
+	slab->inuse = 0;
+	slab->slab_owner = NULL;
+	slab->slab_state = 0;
+	atomic_store_explicit(&slab->remote_free, 0, memory_order_relaxed);
+	INIT_LIST_HEAD(&slab->slab_list);
+
+	start = slab_address(slab);
+	for (unsigned int i = 0; i < s->objects; i++) {
+		p = start + (size_t)i * s->size;
+		if (s->ctor)
+			s->ctor(p);
+		set_freepointer(s, p, i + 1 < s->objects ? p + s->size : NULL);
+	}
+	slab->freelist = start;
+	atomic_fetch_add_explicit(&get_node(s, slab_nid(slab))->nr_slabs, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&get_node(s, slab_nid(slab))->total_objects, s->objects,
+				  memory_order_relaxed);
+	atomic_fetch_add_explicit(&s->slabs_allocated, 1, memory_order_relaxed);
+	return slab;
+}
+
+static void free_slab(struct kmem_cache *s, struct page *slab)
+{
+	unsigned int nr = 1u << s->order;
+
+	atomic_fetch_sub_explicit(&get_node(s, slab_nid(slab))->nr_slabs, 1, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&get_node(s, slab_nid(slab))->total_objects, s->objects,
+				  memory_order_relaxed);
+	atomic_fetch_add_explicit(&s->slabs_freed, 1, memory_order_relaxed);
+	for (unsigned int i = 1; i < nr; i++) {
+		slab[i].flags &= ~PG_tail;
+		slab[i].compound_head = NULL;
+	}
+	slab->flags &= ~PG_slab;
+	memset(&slab->slab_list, 0, sizeof(*slab) - offsetof(struct page, slab_list));
+	__free_pages(slab, s->order);
+}
+
+/* Take every object other threads freed; the owner calls this. */
+static void *collect_remote(struct kmem_cache *s, struct page *slab, unsigned int *count)
+{
+	uintptr_t list;
+	unsigned int n = 0;
+
+	if (!atomic_load_explicit(&slab->remote_free, memory_order_relaxed))
+		return NULL;
+	list = atomic_exchange_explicit(&slab->remote_free, 0, memory_order_acquire);
+	for (void *p = (void *)list; p; p = get_freepointer(s, p))
+		n++;
+	*count = n;
+	return (void *)list;
+}
+
+static void *freelist_tail(struct kmem_cache *s, void *list)
+{
+	while (get_freepointer(s, list))
+		list = get_freepointer(s, list);
+	return list;
+}
+
+/* Make slab the thread's active slab: its free objects go to c->freelist. */
+static void activate_slab(struct kmem_cache *s, struct kmem_cache_cpu *c,
+			  struct page *slab, struct kmem_thread *t)
+{
+	unsigned int remote = 0;
+	void *rlist = collect_remote(s, slab, &remote);
+	void *list = slab->freelist;
+
+	slab->slab_owner = t;
+	slab->inuse = slab->objects;
+	c->fresh = slab->slab_fresh && !rlist;
+	slab->slab_fresh = 0;
+	if (rlist) {
+		if (list)
+			set_freepointer(s, freelist_tail(s, rlist), list);
+		list = rlist;
+	}
+	slab->freelist = NULL;
+	c->freelist = list;
+	c->slab = slab;
+}
+
+static void add_node_partial(struct kmem_cache *s, struct page *slab)
+{
+	struct kmem_cache_node *n = get_node(s, slab_nid(slab));
+
+	pthread_mutex_lock(&n->list_lock);
+	list_add_tail(&slab->slab_list, &n->partial);
+	n->nr_partial++;
+	pthread_mutex_unlock(&n->list_lock);
+}
+
+static unsigned int freelist_count(struct kmem_cache *s, void *list)
+{
+	unsigned int n = 0;
+
+	for (; list; list = get_freepointer(s, list))
+		n++;
+	return n;
+}
+
+/*
+ * Give up ownership of a slab the thread no longer allocates from: it
+ * becomes full (no list), node-partial, or is freed when nothing in it is
+ * in use.
+ */
+static void unfreeze_slab(struct kmem_cache *s, struct page *slab)
+{
+	struct kmem_cache_node *n = get_node(s, slab_nid(slab));
+
+	slab->slab_owner = NULL;
+	if (!slab->freelist) {
+		uintptr_t expected = 0;
+
+		/* Nothing free: mark it full, unless a remote free just came. */
+		if (atomic_compare_exchange_strong_explicit(&slab->remote_free, &expected,
+							    SLAB_REMOTE_FULL,
+							    memory_order_acq_rel,
+							    memory_order_relaxed))
+			return;
+	}
+	if (slab->inuse == 0 && n->nr_partial >= s->min_partial) {
+		free_slab(s, slab);
+		return;
+	}
+	add_node_partial(s, slab);
+}
+
+static void deactivate_slab(struct kmem_cache *s, struct kmem_cache_cpu *c)
+{
+	struct page *slab = c->slab;
+
+	if (!slab)
+		return;
+	slab->inuse = (uint16_t)(slab->inuse - freelist_count(s, c->freelist));
+	slab->freelist = c->freelist;
+	c->freelist = NULL;
+	c->slab = NULL;
+	unfreeze_slab(s, slab);
+}
+
+static inline void cpu_partial_init(struct kmem_cache_cpu *c)
+{
+	if (unlikely(!c->partial.next))
+		INIT_LIST_HEAD(&c->partial);
+}
+
+/* A slab joins the thread's partial list; the oldest overflow to the node. */
+static void put_cpu_partial(struct kmem_cache *s, struct kmem_cache_cpu *c,
+			    struct page *slab)
+{
+	cpu_partial_init(c);
+	list_add(&slab->slab_list, &c->partial);
+	c->nr_partial++;
+	if (c->nr_partial > s->cpu_partial_slabs) {
+		struct page *old = list_last_entry(&c->partial, struct page, slab_list);
+
+		list_del(&old->slab_list);
+		c->nr_partial--;
+		unfreeze_slab(s, old);
+	}
+}
+
+/* Take a slab from a node's partial list and make it the thread's. */
+static struct page *get_partial_node(struct kmem_cache *s, int nid)
+{
+	struct kmem_cache_node *n = get_node(s, nid);
+	struct page *slab = NULL;
+
+	if (!n || !n->nr_partial)
+		return NULL;
+	pthread_mutex_lock(&n->list_lock);
+	if (!list_empty(&n->partial)) {
+		slab = list_first_entry(&n->partial, struct page, slab_list);
+		list_del(&slab->slab_list);
+		n->nr_partial--;
+	}
+	pthread_mutex_unlock(&n->list_lock);
+	return slab;
+}
+
+static struct page *get_partial(struct kmem_cache *s, int nid)
+{
+	struct page *slab;
+	int order[MAX_NUMNODES], nr;
+
+	if (nid != NUMA_NO_NODE)
+		return get_partial_node(s, nid);
+	nid = numa_node_id();
+	slab = get_partial_node(s, nid);
+	if (slab || kmem_topology.nr_nodes == 1)
+		return slab;
+	nr = topology_node_order(nid, order);
+	for (int i = 1; i < nr && !slab; i++)
+		slab = get_partial_node(s, order[i]);
+	return slab;
+}
+
+/* Allocation without per-thread state: a thread past its exit hook. */
+static void *slab_alloc_unowned(struct kmem_cache *s, gfp_t gfp, int nid)
+{
+	struct page *slab = get_partial(s, nid);
+	unsigned int remote = 0;
+	void *obj, *rlist;
+
+	if (!slab) {
+		slab = allocate_slab(s, gfp, nid);
+		if (!slab)
+			return NULL;
+	}
+	rlist = collect_remote(s, slab, &remote);
+	slab->inuse = (uint16_t)(slab->inuse - remote);
+	if (rlist) {
+		if (slab->freelist)
+			set_freepointer(s, freelist_tail(s, rlist), slab->freelist);
+		slab->freelist = rlist;
+	}
+	obj = slab->freelist;
+	if (obj) {
+		slab->freelist = get_freepointer(s, obj);
+		slab->inuse++;
+	}
+	unfreeze_slab(s, slab);
+	return obj;
+}
+
+void *slab_alloc_slowpath(struct kmem_cache *s, gfp_t gfp, int nid)
+{
+	struct kmem_thread *t = current_thread();
+	struct kmem_cache_cpu *c;
+	struct page *slab;
+	void *obj;
+
+	atomic_fetch_add_explicit(&s->alloc_slowpath, 1, memory_order_relaxed);
+	if (unlikely(t->exiting))
+		return slab_alloc_unowned(s, gfp, nid);
+	c = thread_cpu_slab(t, s);
+	cpu_partial_init(c);
+	slab = c->slab;
+	if (slab && nid != NUMA_NO_NODE && slab_nid(slab) != nid)
+		deactivate_slab(s, c);
+	else if (slab && !c->freelist) {
+		unsigned int remote = 0;
+		void *rlist = collect_remote(s, slab, &remote);
+
+		if (rlist) {
+			c->freelist = rlist;
+			c->fresh = false;
+			goto pop;
+		}
+		deactivate_slab(s, c);
+	}
+	if (c->freelist)
+		goto pop;
+
+	/* The thread's own partial slabs first, then the node's, then new. */
+	list_for_each_entry(slab, &c->partial, slab_list) {
+		if (nid == NUMA_NO_NODE || slab_nid(slab) == nid) {
+			list_del(&slab->slab_list);
+			c->nr_partial--;
+			goto activate;
+		}
+	}
+	slab = get_partial(s, nid);
+	if (!slab) {
+		slab = allocate_slab(s, gfp, nid);
+		if (unlikely(!slab))
+			return NULL;
+	}
+activate:
+	activate_slab(s, c, slab, t);
+	if (unlikely(!c->freelist)) {
+		/* Everything in it was in use after all: try again. */
+		deactivate_slab(s, c);
+		return slab_alloc_slowpath(s, gfp, nid);
+	}
+pop:
+	obj = c->freelist;
+	c->freelist = get_freepointer(s, obj);
+	return obj;
+}
+
+/* ---- freeing ------------------------------------------------------------ */
+
+_Noreturn void slab_double_free(struct kmem_cache *s, void *obj)
+{
+	kmem_panic("double free or corruption: object %p of cache %s freed twice",
+		   obj, s->name);
+}
+
+static void free_to_owned_slab(struct kmem_cache *s, struct kmem_cache_cpu *c,
+			       struct page *slab, void *obj)
+{
+	if (unlikely(obj == slab->freelist))
+		slab_double_free(s, obj);
+	set_freepointer(s, obj, slab->freelist);
+	slab->freelist = obj;
+	slab->slab_fresh = 0;
+	/* Empty (inuse counts remote frees too, so none are pending), and
+	 * the thread has other partial slabs: give it back. */
+	if (--slab->inuse == 0 && c->nr_partial > 1) {
+		list_del(&slab->slab_list);
+		c->nr_partial--;
+		slab->slab_owner = NULL;
+		free_slab(s, slab);
+	}
+}
+
+/*
+ * Free by a thread that does not own the slab: one CAS onto remote_free.
+ * The thread that finds the slab full adopts it instead, so that its free
+ * objects are seen again.
+ */
+static void free_remote(struct kmem_cache *s, struct page *slab, void *obj,
+			struct kmem_thread *t)
+{
+	uintptr_t old = atomic_load_explicit(&slab->remote_free, memory_order_relaxed);
+
+	atomic_fetch_add_explicit(&s->free_remote, 1, memory_order_relaxed);
+	for (;;) {
+		if (old == SLAB_REMOTE_FULL) {
+			if (atomic_compare_exchange_weak_explicit(&slab->remote_free, &old, 0,
+								  memory_order_acq_rel,
+								  memory_order_relaxed))
+				break;
+			continue;
+		}
+		if (unlikely((void *)old == obj))
+			slab_double_free(s, obj);
+		set_freepointer(s, obj, (void *)old);
+		if (atomic_compare_exchange_weak_explicit(&slab->remote_free, &old, (uintptr_t)obj,
+							  memory_order_release,
+							  memory_order_relaxed))
+			return;
+	}
+	/* Adopted: the slab is ours now, with obj its one free object. */
+	set_freepointer(s, obj, NULL);
+	slab->freelist = obj;
+	slab->inuse = (uint16_t)(slab->objects - 1);
+	slab->slab_fresh = 0;
+	if (unlikely(t->exiting)) {
+		unfreeze_slab(s, slab);
+		return;
+	}
+	slab->slab_owner = t;
+	put_cpu_partial(s, thread_cpu_slab(t, s), slab);
+}
+
+void slab_free_slowpath(struct kmem_cache *s, struct page *slab, void *obj)
+{
+	struct kmem_thread *t = current_thread();
+
+	if (slab->slab_owner == t && !t->exiting)
+		free_to_owned_slab(s, thread_cpu_slab(t, s), slab, obj);
+	else
+		free_remote(s, slab, obj, t);
+}
+
+/* ---- thread exit, shrink, destroy --------------------------------------- */
+
+/* A thread is going away: every slab it owns becomes full, node-partial or free. */
+void slab_flush_thread(struct kmem_thread *t)
+{
+	pthread_mutex_lock(&slab_mutex);
+	for (unsigned int id = 0; id < MAX_SLAB_CACHES; id++) {
+		struct kmem_cache *s = slab_cache_by_id[id];
+		struct kmem_cache_cpu *c = &t->cpu_slab[id];
+		struct page *slab, *next;
+
+		if (!s)
+			continue;
+		deactivate_slab(s, c);
+		if (c->partial.next) {
+			list_for_each_entry_safe(slab, next, &c->partial, slab_list) {
+				list_del(&slab->slab_list);
+				unfreeze_slab(s, slab);
+			}
+		}
+		memset(c, 0, sizeof(*c));
+	}
+	pthread_mutex_unlock(&slab_mutex);
+}
+
+/* Free objects on the calling thread's own lists for cache s. */
+unsigned long slab_thread_free(struct kmem_cache *s)
+{
+	struct kmem_thread *t = kmem_current;
+	struct kmem_cache_cpu *c;
+	unsigned long n = 0;
+	struct page *slab;
+
+	if (!t || t->exiting)
+		return 0;
+	c = thread_cpu_slab(t, s);
+	for (void *p = c->freelist; p; p = get_freepointer(s, p))
+		n++;
+	if (c->partial.next)
+		list_for_each_entry(slab, &c->partial, slab_list)
+			n += (unsigned long)(slab->objects - slab->inuse);
+	return n;
+}
+
+/* Free objects in node-partial slabs (remote ones included). */
+unsigned long slab_count_free(struct kmem_cache *s, unsigned long *partial_slabs)
+{
+	unsigned long free = 0, slabs = 0;
+	int nid;
+
+	for_each_online_node(nid) {
+		struct kmem_cache_node *n = get_node(s, nid);
+		struct page *slab;
+
+		pthread_mutex_lock(&n->list_lock);
+		list_for_each_entry(slab, &n->partial, slab_list) {
+			free += (unsigned long)(slab->objects - slab->inuse);
+			slabs++;
+		}
+		pthread_mutex_unlock(&n->list_lock);
+	}
+	if (partial_slabs)
+		*partial_slabs = slabs;
+	return free;
+}
+
+/*
+ * mm/slub.c: __kmem_cache_shrink - collect remote frees on the node
+ * partial lists and give every empty slab back.  This thread's own slabs
+ * are flushed first.  Returns the number of slabs freed.
+ */
+int __kmem_cache_shrink(struct kmem_cache *s)
+{
+	struct kmem_thread *t = kmem_current;
+	int freed = 0, nid;
+
+	if (t && !t->exiting) {
+		struct kmem_cache_cpu *c = thread_cpu_slab(t, s);
+		struct page *slab, *next;
+
+		deactivate_slab(s, c);
+		if (c->partial.next) {
+			list_for_each_entry_safe(slab, next, &c->partial, slab_list) {
+				list_del(&slab->slab_list);
+				c->nr_partial--;
+				unfreeze_slab(s, slab);
+			}
+		}
+	}
+	for_each_online_node(nid) {
+		struct kmem_cache_node *n = get_node(s, nid);
+		struct page *slab, *next;
+		struct list_head discard = LIST_HEAD_INIT(discard);
+
+		pthread_mutex_lock(&n->list_lock);
+		list_for_each_entry_safe(slab, next, &n->partial, slab_list) {
+			unsigned int remote = 0;
+			void *rlist = collect_remote(s, slab, &remote);
+
+			if (rlist) {
+				if (slab->freelist)
+					set_freepointer(s, freelist_tail(s, rlist), slab->freelist);
+				slab->freelist = rlist;
+				slab->inuse = (uint16_t)(slab->inuse - remote);
+			}
+			if (slab->inuse == 0) {
+				list_move(&slab->slab_list, &discard);
+				n->nr_partial--;
+			}
+		}
+		pthread_mutex_unlock(&n->list_lock);
+		list_for_each_entry_safe(slab, next, &discard, slab_list) {
+			list_del(&slab->slab_list);
+			free_slab(s, slab);
+			freed++;
+		}
+	}
+	return freed;
+}
+
+/* Objects still allocated when a cache is destroyed (after a shrink). */
+unsigned long __kmem_cache_destroy_check(struct kmem_cache *s)
+{
+	unsigned long leaked = 0;
+	int nid;
+
+	__kmem_cache_shrink(s);
+	for_each_online_node(nid) {
+		struct kmem_cache_node *n = get_node(s, nid);
+		long total = atomic_load(&n->total_objects);
+		unsigned long free = 0;
+		struct page *slab;
+
+		pthread_mutex_lock(&n->list_lock);
+		list_for_each_entry(slab, &n->partial, slab_list)
+			free += (unsigned long)(slab->objects - slab->inuse);
+		pthread_mutex_unlock(&n->list_lock);
+		leaked += (unsigned long)total - free;
+	}
+	return leaked;
+}
+
+/* Shrinker for the page allocator: every cache gives back empty slabs. */
+unsigned long slab_shrink_all(gfp_t gfp)
+{
+	struct kmem_cache *s;
+	unsigned long freed = 0;
+
+	if (pthread_mutex_trylock(&slab_mutex))
+		return 0;       /* someone is creating or destroying caches */
+	list_for_each_entry(s, &slab_caches, list)
+		freed += (unsigned long)__kmem_cache_shrink(s);
+	pthread_mutex_unlock(&slab_mutex);
+	return freed;
+}

@@ -1,0 +1,381 @@
+/*
+ * vmalloc.c - the vmalloc area: allocations above the largest buddy block
+ * (4 MiB), each in its own range of one large reserved region, mapped on
+ * demand and grown or moved with mremap, so realloc of a huge block never
+ * copies.
+ *
+ * Each allocation's range is [alignment slack][header page][data][guard
+ * gap of at least one page]; the header records the sizes.  Free ranges
+ * are kept sorted and coalesced under vmap_lock.  A freed range is mapped
+ * PROT_NONE again, which gives its memory back to the OS and keeps the
+ * region reserved.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include "slab.h"
+#include "vmalloc.h"
+
+#define VM_MAGIC        0x6b6d656d766d616cULL   /* "kmemvmal" */
+#define VM_GUARD        PAGE_SIZE
+#define MAX_FREE_RANGES (1UL << 16)
+
+struct vm_header {
+	uint64_t magic;
+	size_t size;            /* bytes requested */
+	size_t mapped;          /* data bytes mapped read-write */
+	uintptr_t range_start;
+	size_t range_len;       /* the whole range: slack, header, data, guard */
+};
+
+struct vm_range {
+	uintptr_t start;
+	size_t len;
+};
+
+char *vmalloc_start;
+size_t vmalloc_size;
+struct vmalloc_stats vmalloc_stats;
+static pthread_mutex_t vmap_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct vm_range *free_ranges;
+static size_t nr_free_ranges;
+/* Start addresses of live allocations, sorted: a pointer is ours only if
+ * it is one of them.  Under vmap_lock. */
+static uintptr_t *live;
+static size_t nr_live;
+
+int vmalloc_init(void)
+{
+	size_t size = 32UL << 40;
+
+	/* Sanitizers and small address spaces may not leave room: halve. */
+	for (; size >= (64UL << 30); size /= 2) {
+		void *p = kmem_os.mmap(NULL, size, PROT_NONE,
+				       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+		if (p != MAP_FAILED) {
+			vmalloc_start = p;
+			vmalloc_size = size;
+			break;
+		}
+	}
+	free_ranges = kmem_os.mmap(NULL, MAX_FREE_RANGES * sizeof(*free_ranges),
+				   PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	live = kmem_os.mmap(NULL, MAX_FREE_RANGES * sizeof(*live), PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (!vmalloc_start || free_ranges == MAP_FAILED || live == MAP_FAILED)
+		return -1;
+	free_ranges[0] = (struct vm_range){ (uintptr_t)vmalloc_start, vmalloc_size };
+	nr_free_ranges = 1;
+	return 0;
+}
+
+/* First fit; caller holds vmap_lock.  Returns 0 when nothing fits. */
+static uintptr_t take_range(size_t len)
+{
+	for (size_t i = 0; i < nr_free_ranges; i++) {
+		struct vm_range *r = &free_ranges[i];
+		uintptr_t start = r->start;
+
+		if (r->len < len)
+			continue;
+		r->start += len;
+		r->len -= len;
+		if (r->len == 0) {
+			memmove(r, r + 1, (nr_free_ranges - i - 1) * sizeof(*r));
+			nr_free_ranges--;
+		}
+		return start;
+	}
+	return 0;
+}
+
+/* Take [start, start + len) if it is free; caller holds vmap_lock. */
+static bool take_range_at(uintptr_t start, size_t len)
+{
+	for (size_t i = 0; i < nr_free_ranges; i++) {
+		struct vm_range *r = &free_ranges[i];
+
+		if (r->start != start)
+			continue;
+		if (r->len < len)
+			return false;
+		r->start += len;
+		r->len -= len;
+		if (r->len == 0) {
+			memmove(r, r + 1, (nr_free_ranges - i - 1) * sizeof(*r));
+			nr_free_ranges--;
+		}
+		return true;
+	}
+	return false;
+}
+
+/* Return a range, merging with its neighbours; caller holds vmap_lock. */
+static void put_range(uintptr_t start, size_t len)
+{
+	size_t lo = 0, hi = nr_free_ranges;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (free_ranges[mid].start < start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo > 0 && free_ranges[lo - 1].start + free_ranges[lo - 1].len == start) {
+		free_ranges[lo - 1].len += len;
+		if (lo < nr_free_ranges && start + len == free_ranges[lo].start) {
+			free_ranges[lo - 1].len += free_ranges[lo].len;
+			memmove(&free_ranges[lo], &free_ranges[lo + 1],
+				(nr_free_ranges - lo - 1) * sizeof(*free_ranges));
+			nr_free_ranges--;
+		}
+		return;
+	}
+	if (lo < nr_free_ranges && start + len == free_ranges[lo].start) {
+		free_ranges[lo].start = start;
+		free_ranges[lo].len += len;
+		return;
+	}
+	if (nr_free_ranges == MAX_FREE_RANGES) {
+		/* Out of bookkeeping: the range stays reserved and unused. */
+		vmalloc_stats.lost_ranges++;
+		return;
+	}
+	memmove(&free_ranges[lo + 1], &free_ranges[lo],
+		(nr_free_ranges - lo) * sizeof(*free_ranges));
+	free_ranges[lo] = (struct vm_range){ start, len };
+	nr_free_ranges++;
+}
+
+static void unmap_range(uintptr_t start, size_t len)
+{
+	kmem_os.mmap((void *)start, len, PROT_NONE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+}
+
+static size_t live_slot(uintptr_t data)
+{
+	size_t lo = 0, hi = nr_live;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (live[mid] < data)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Caller holds vmap_lock. */
+static bool live_insert(uintptr_t data)
+{
+	size_t i = live_slot(data);
+
+	if (nr_live == MAX_FREE_RANGES)
+		return false;
+	memmove(&live[i + 1], &live[i], (nr_live - i) * sizeof(*live));
+	live[i] = data;
+	nr_live++;
+	return true;
+}
+
+/* Caller holds vmap_lock. */
+static void live_remove(uintptr_t data)
+{
+	size_t i = live_slot(data);
+
+	memmove(&live[i], &live[i + 1], (nr_live - i - 1) * sizeof(*live));
+	nr_live--;
+}
+
+/* The header of the live allocation starting at p, or NULL. */
+static struct vm_header *vm_header_of(const void *p)
+{
+	uintptr_t data = (uintptr_t)p;
+	bool found;
+	size_t i;
+
+	if (!vmalloc_contains(p))
+		return NULL;
+	pthread_mutex_lock(&vmap_lock);
+	i = live_slot(data);
+	found = i < nr_live && live[i] == data;
+	pthread_mutex_unlock(&vmap_lock);
+	return found ? (struct vm_header *)(data - PAGE_SIZE) : NULL;
+}
+
+void *vmalloc_area_alloc(size_t size, size_t align)
+{
+	size_t mapped, slack, len;
+	uintptr_t start, data;
+	struct vm_header *h;
+
+	if (!vmalloc_start || size == 0 || size > vmalloc_size / 2) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	align = MAX(align, PAGE_SIZE);
+	mapped = ALIGN_UP(size, PAGE_SIZE);
+	slack = align - PAGE_SIZE;
+	len = slack + PAGE_SIZE + mapped + VM_GUARD;
+	pthread_mutex_lock(&vmap_lock);
+	start = nr_live < MAX_FREE_RANGES ? take_range(len) : 0;
+	pthread_mutex_unlock(&vmap_lock);
+	if (!start) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	data = ALIGN_UP(start + PAGE_SIZE, align);
+	h = (struct vm_header *)(data - PAGE_SIZE);
+	if (kmem_os.mprotect(h, PAGE_SIZE + mapped, PROT_READ | PROT_WRITE)) {
+		pthread_mutex_lock(&vmap_lock);
+		put_range(start, len);
+		pthread_mutex_unlock(&vmap_lock);
+		errno = ENOMEM;
+		return NULL;
+	}
+	*h = (struct vm_header){ VM_MAGIC, size, mapped, start, len };
+	pthread_mutex_lock(&vmap_lock);
+	live_insert(data);
+	pthread_mutex_unlock(&vmap_lock);
+	__atomic_fetch_add(&vmalloc_stats.nr_allocs, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&vmalloc_stats.bytes_mapped, mapped, __ATOMIC_RELAXED);
+	return (void *)data;
+}
+
+bool vmalloc_area_owns(const void *p)
+{
+	return vm_header_of(p) != NULL;
+}
+
+size_t vmalloc_area_size(const void *p)
+{
+	struct vm_header *h = vm_header_of(p);
+
+	return h ? h->mapped : 0;
+}
+
+void vmalloc_area_free(const void *p)
+{
+	struct vm_header *h = vm_header_of(p);
+	uintptr_t start;
+	size_t len;
+
+	if (!h)
+		bad_address(p, "vfree");
+	start = h->range_start;
+	len = h->range_len;
+	__atomic_fetch_sub(&vmalloc_stats.bytes_mapped, h->mapped, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&vmalloc_stats.nr_frees, 1, __ATOMIC_RELAXED);
+	h->magic = 0;
+	pthread_mutex_lock(&vmap_lock);
+	live_remove((uintptr_t)p);
+	pthread_mutex_unlock(&vmap_lock);
+	unmap_range(start, len);
+	pthread_mutex_lock(&vmap_lock);
+	put_range(start, len);
+	pthread_mutex_unlock(&vmap_lock);
+}
+
+/*
+ * Resize in place where the range has room or the next range is free;
+ * otherwise move the pages with mremap into a new range (no copy).
+ */
+void *vmalloc_area_realloc(void *p, size_t size)
+{
+	struct vm_header *h = vm_header_of(p);
+	size_t mapped = ALIGN_UP(size, PAGE_SIZE);
+	uintptr_t data = (uintptr_t)p, end, range_end;
+
+	if (!h)
+		bad_address(p, "realloc");
+	if (size == 0 || size > vmalloc_size / 2) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	range_end = h->range_start + h->range_len;
+	if (mapped <= h->mapped) {
+		/* Shrink: the tail's memory goes back; the range keeps its length. */
+		if (mapped < h->mapped)
+			unmap_range(data + mapped, h->mapped - mapped);
+		__atomic_fetch_sub(&vmalloc_stats.bytes_mapped, h->mapped - mapped, __ATOMIC_RELAXED);
+		h->mapped = mapped;
+		h->size = size;
+		return p;
+	}
+	end = data + mapped + VM_GUARD;
+	if (end > range_end) {
+		pthread_mutex_lock(&vmap_lock);
+		if (take_range_at(range_end, end - range_end)) {
+			h->range_len += end - range_end;
+			range_end = end;
+		}
+		pthread_mutex_unlock(&vmap_lock);
+	}
+	if (end <= range_end) {
+		if (kmem_os.mprotect((void *)(data + h->mapped), mapped - h->mapped,
+				     PROT_READ | PROT_WRITE)) {
+			errno = ENOMEM;
+			return NULL;
+		}
+	} else {
+		size_t slack = data - PAGE_SIZE - h->range_start;
+		size_t len = slack + PAGE_SIZE + mapped + VM_GUARD;
+		uintptr_t start, new_data;
+		void *moved;
+
+		pthread_mutex_lock(&vmap_lock);
+		start = take_range(len);
+		pthread_mutex_unlock(&vmap_lock);
+		if (!start) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		/* same offset from the range start keeps the alignment */
+		new_data = start + slack + PAGE_SIZE;
+		moved = kmem_os.mremap((void *)(data - PAGE_SIZE), PAGE_SIZE + h->mapped,
+				       PAGE_SIZE + mapped, MREMAP_MAYMOVE | MREMAP_FIXED,
+				       (void *)(new_data - PAGE_SIZE));
+		if (moved == MAP_FAILED) {
+			pthread_mutex_lock(&vmap_lock);
+			put_range(start, len);
+			pthread_mutex_unlock(&vmap_lock);
+			errno = ENOMEM;
+			return NULL;
+		}
+		/* mremap left a hole where the block was: reserve it again. */
+		unmap_range(h->range_start, h->range_len);
+		pthread_mutex_lock(&vmap_lock);
+		put_range(h->range_start, h->range_len);
+		pthread_mutex_unlock(&vmap_lock);
+		h = moved;
+		h->range_start = start;
+		h->range_len = len;
+		pthread_mutex_lock(&vmap_lock);
+		live_remove(data);
+		live_insert(new_data);
+		pthread_mutex_unlock(&vmap_lock);
+		p = (void *)new_data;
+		__atomic_fetch_add(&vmalloc_stats.moves, 1, __ATOMIC_RELAXED);
+	}
+	__atomic_fetch_add(&vmalloc_stats.bytes_mapped, mapped - h->mapped, __ATOMIC_RELAXED);
+	h->mapped = mapped;
+	h->size = size;
+	return p;
+}
+
+void vmalloc_fork_lock(int lock)
+{
+	if (lock > 0)
+		pthread_mutex_lock(&vmap_lock);
+	else if (lock == 0)
+		pthread_mutex_unlock(&vmap_lock);
+	else
+		pthread_mutex_init(&vmap_lock, NULL);
+}
