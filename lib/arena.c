@@ -67,8 +67,22 @@ int arena_init(unsigned long nr_pages)
 	section_links = zeroed_table(nr_sections * sizeof(*section_links));
 	pageblock_flags = zeroed_table(nr_pages >> pageblock_order);
 	if (!arena_base || !mem_map || !section_state || !section_links || !pageblock_flags) {
-		kmem_warn("cannot reserve an arena of %lu MiB (errno %d)",
-			  nr_pages >> (20 - PAGE_SHIFT), errno);
+		/* Undo, so that the caller can try a smaller arena. */
+		if (arena_base)
+			kmem_os.munmap(arena_base, nr_pages << PAGE_SHIFT);
+		if (mem_map)
+			kmem_os.munmap(mem_map, nr_pages * sizeof(struct page));
+		if (section_state)
+			kmem_os.munmap(section_state, ALIGN_UP(nr_sections, PAGE_SIZE));
+		if (section_links)
+			kmem_os.munmap(section_links, ALIGN_UP(nr_sections * sizeof(*section_links), PAGE_SIZE));
+		if (pageblock_flags)
+			kmem_os.munmap(pageblock_flags, ALIGN_UP(nr_pages >> pageblock_order, PAGE_SIZE));
+		arena_base = NULL;
+		mem_map = NULL;
+		section_state = NULL;
+		section_links = NULL;
+		pageblock_flags = NULL;
 		errno = ENOMEM;
 		return -1;
 	}

@@ -71,16 +71,28 @@ static int kmem_do_init(void)
 		total_pages = (unsigned long)sysconf(_SC_PHYS_PAGES) *
 			      ((unsigned long)sysconf(_SC_PAGESIZE) >> PAGE_SHIFT);
 	}
-	size_nodes(total_pages, node_pages);
-	total_pages = 0;
-	for (nid = 0; nid < MAX_NUMNODES; nid++)
-		total_pages += node_pages[nid];
+	/* Where the address space is short (valgrind, sanitizers, ulimit -v),
+	 * take what can be had, down to one section per node and zone. */
+	for (;;) {
+		unsigned long want = total_pages;
 
+		size_nodes(want, node_pages);
+		total_pages = 0;
+		for (nid = 0; nid < MAX_NUMNODES; nid++)
+			total_pages += node_pages[nid];
+		if (arena_init(total_pages) == 0)
+			break;
+		if (want <= (64UL << 20) >> PAGE_SHIFT)
+			return -1;
+		total_pages = want / 2;
+	}
+	if (kmem_config.limit && (total_pages << PAGE_SHIFT) < kmem_config.limit)
+		kmem_warn("KMEM_LIMIT: only %lu MiB of address space could be reserved",
+			  total_pages >> (20 - PAGE_SHIFT));
 	arena_init_hugetlb_policy();
-	if (arena_init(total_pages) || free_area_init(node_pages))
+	if (free_area_init(node_pages) || kmem_slab_init())
 		return -1;
-	if (kmem_slab_init() || vmalloc_init())
-		return -1;
+	vmalloc_init();         /* without it, only requests above 4 MiB fail */
 	kmem_stats_init();
 	return kmem_thread_setup();
 }

@@ -10,6 +10,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <pthread.h>
+#include "kmem.h"
+
+/* Everything declared from here on is private to the library: hidden
+ * declarations let the fast paths reach globals without the GOT. */
+#pragma GCC visibility push(hidden)
 #include "mmzone.h"
 
 #define KMEM_HIDDEN __attribute__((visibility("hidden")))
@@ -313,5 +319,7 @@ static inline bool kmem_ready(void)
 	return likely(atomic_load_explicit(&kmem_initialized, memory_order_acquire) == 2)
 		|| kmem_init() == 0;
 }
+
+#pragma GCC visibility pop
 
 #endif /* KMEM_INTERNAL_H */

@@ -41,25 +41,34 @@ static inline void *kmalloc_fast(size_t size)
 	return kmalloc_slow(size, GFP_KERNEL, NUMA_NO_NODE);
 }
 
-static inline void kfree_fast(const void *p, const char *caller)
+/*
+ * pa is p's arena offset, already known to be inside the arena.  Returns
+ * false when the object is not one of the calling thread's active slab;
+ * the caller then takes __kfree, which sorts out everything else.
+ */
+static inline __attribute__((always_inline)) bool
+kfree_arena_fast(const void *p, uintptr_t pa)
 {
-	if (likely(arena_contains(p))) {
-		unsigned long pfn = __pa(p) >> PAGE_SHIFT;
-		struct page *page = __pfn_to_page(pfn);
-		struct kmem_thread *t = kmem_current;
+	struct page *page = __pfn_to_page(pa >> PAGE_SHIFT);
+	struct kmem_thread *t = kmem_current;
+	struct kmem_cache *s;
 
-		if (likely(pfn_section_online(pfn))) {
-			if (unlikely(page->flags & PG_tail))
-				page = page->compound_head;
-			if (likely((page->flags & PG_slab) && t != NULL)) {
-				struct kmem_cache *s = page->slab_cache;
+	if (unlikely(!section_state[pa >> (SECTION_ORDER + PAGE_SHIFT)]))
+		return false;
+	if (unlikely(page->flags & PG_tail))
+		page = page->compound_head;
+	if (unlikely(!(page->flags & PG_slab) || t == NULL))
+		return false;
+	s = page->slab_cache;
+	return likely(slab_obj_valid(s, page, p)) && likely(slab_free_fast(t, s, page, (void *)p));
+}
 
-				if (likely(slab_obj_valid(s, page, p)) &&
-				    likely(slab_free_fast(t, s, page, (void *)p)))
-					return;
-			}
-		}
-	}
+static inline __attribute__((always_inline)) void kfree_fast(const void *p, const char *caller)
+{
+	uintptr_t pa = __pa(p);
+
+	if (likely(pa < (max_pfn << PAGE_SHIFT)) && likely(kfree_arena_fast(p, pa)))
+		return;
 	__kfree(p, caller);
 }
 

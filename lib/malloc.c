@@ -39,29 +39,14 @@
 #ifdef KMEM_MALLOC_TEST
 /* The unit tests link this file under kmem_-prefixed names, so that the
  * test runner itself keeps glibc's allocator. */
-#define malloc kmem_malloc
-#define free kmem_free
-#define calloc kmem_calloc
-#define realloc kmem_realloc
-#define reallocarray kmem_reallocarray
-#define memalign kmem_memalign_
-#define aligned_alloc kmem_aligned_alloc
-#define posix_memalign kmem_posix_memalign
-#define valloc kmem_valloc
-#define pvalloc kmem_pvalloc
-#define malloc_usable_size kmem_malloc_usable_size
-#define mallinfo kmem_mallinfo
-#define mallinfo2 kmem_mallinfo2
-#define malloc_trim kmem_malloc_trim
-#define malloc_stats kmem_malloc_stats
-#define malloc_info kmem_malloc_info
-#define mallopt kmem_mallopt
-#define free_sized kmem_free_sized
-#define free_aligned_sized kmem_free_aligned_sized
+#define SYM(name) kmem_##name
 #define EXPORT
 #else
+#define SYM(name) name
 #define EXPORT __attribute__((visibility("default")))
 #endif
+
+EXPORT void SYM(free)(void *p);
 
 /* ---- bootstrap ---------------------------------------------------------- */
 
@@ -141,7 +126,7 @@ static bool resolve_next(void)
 		next_usable_size = (size_t (*)(void *))dlsym(RTLD_NEXT, "malloc_usable_size");
 		next_free = (void (*)(void *))dlsym(RTLD_NEXT, "free");
 	}
-	return next_free && next_free != (void (*)(void *))free;
+	return next_free && next_free != (void (*)(void *))SYM(free);
 }
 
 static void foreign_free(void *p, const char *caller)
@@ -187,7 +172,7 @@ static __attribute__((noinline)) void *malloc_slow(size_t size, gfp_t gfp)
 	return p;
 }
 
-EXPORT void *malloc(size_t size)
+EXPORT void *SYM(malloc)(size_t size)
 {
 	struct kmem_thread *t = kmem_current;
 
@@ -203,10 +188,13 @@ EXPORT void *malloc(size_t size)
 	return malloc_slow(size, GFP_KERNEL | __GFP_MOVABLE);
 }
 
-EXPORT void free(void *p)
+EXPORT void SYM(free)(void *p)
 {
-	if (likely(arena_contains(p))) {
-		kfree_fast(p, "free");
+	uintptr_t pa = __pa(p);
+
+	if (likely(pa < (max_pfn << PAGE_SHIFT))) {
+		if (unlikely(!kfree_arena_fast(p, pa)))
+			__kfree(p, "free");
 		return;
 	}
 	if (!p)
@@ -217,7 +205,7 @@ EXPORT void free(void *p)
 		foreign_free(p, "free");
 }
 
-EXPORT void *calloc(size_t n, size_t size)
+EXPORT void *SYM(calloc)(size_t n, size_t size)
 {
 	size_t bytes;
 
@@ -236,7 +224,7 @@ EXPORT void *calloc(size_t n, size_t size)
 	return p;
 }
 
-EXPORT size_t malloc_usable_size(void *p)
+EXPORT size_t SYM(malloc_usable_size)(void *p)
 {
 	if (!p)
 		return 0;
@@ -245,15 +233,15 @@ EXPORT size_t malloc_usable_size(void *p)
 	return foreign_usable_size(p, "malloc_usable_size");
 }
 
-EXPORT void *realloc(void *p, size_t size)
+EXPORT void *SYM(realloc)(void *p, size_t size)
 {
 	size_t old;
 	void *q;
 
 	if (!p)
-		return malloc(size);
+		return SYM(malloc)(size);
 	if (size == 0) {
-		free(p);
+		SYM(free)(p);
 		return NULL;
 	}
 	if (unlikely(size > PTRDIFF_MAX)) {
@@ -262,7 +250,7 @@ EXPORT void *realloc(void *p, size_t size)
 	}
 	if (unlikely(!kmem_owns(p))) {
 		old = foreign_usable_size(p, "realloc");
-		q = malloc(size);
+		q = SYM(malloc)(size);
 		if (q) {
 			memcpy(q, p, MIN(old, size));
 			foreign_free(p, "realloc");
@@ -278,15 +266,15 @@ EXPORT void *realloc(void *p, size_t size)
 			errno = ENOMEM;
 		return q;
 	}
-	q = malloc(size);
+	q = SYM(malloc)(size);
 	if (unlikely(!q))
 		return NULL;    /* p stays valid */
 	memcpy(q, p, old);
-	free(p);
+	SYM(free)(p);
 	return q;
 }
 
-EXPORT void *reallocarray(void *p, size_t n, size_t size)
+EXPORT void *SYM(reallocarray)(void *p, size_t n, size_t size)
 {
 	size_t bytes;
 
@@ -294,7 +282,7 @@ EXPORT void *reallocarray(void *p, size_t n, size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
-	return realloc(p, bytes);
+	return SYM(realloc)(p, bytes);
 }
 
 /* ---- aligned ------------------------------------------------------------ */
@@ -309,13 +297,13 @@ static int aligned_class(size_t size, size_t align)
 	return -1;
 }
 
-static void *kmem_memalign(size_t align, size_t size)
+static void *aligned_malloc(size_t align, size_t size)
 {
 	void *p;
 	int idx;
 
 	if (align <= MALLOC_ALIGNMENT)
-		return malloc(size);
+		return SYM(malloc)(size);
 	if (unlikely(size > PTRDIFF_MAX || align > PTRDIFF_MAX / 2 + 1)) {
 		errno = ENOMEM;
 		return NULL;
@@ -337,7 +325,7 @@ static bool power_of_two(size_t x)
 	return x && !(x & (x - 1));
 }
 
-EXPORT void *memalign(size_t align, size_t size)
+EXPORT void *SYM(memalign)(size_t align, size_t size)
 {
 	/* glibc: a non-power-of-two alignment is rounded up. */
 	if (unlikely(align > PTRDIFF_MAX / 2 + 1)) {
@@ -346,19 +334,19 @@ EXPORT void *memalign(size_t align, size_t size)
 	}
 	if (!power_of_two(align))
 		align = align ? 1UL << (64 - __builtin_clzl(align)) : 1;
-	return kmem_memalign(align, size);
+	return aligned_malloc(align, size);
 }
 
-EXPORT void *aligned_alloc(size_t align, size_t size)
+EXPORT void *SYM(aligned_alloc)(size_t align, size_t size)
 {
 	if (unlikely(!power_of_two(align) || align > PTRDIFF_MAX / 2 + 1)) {
 		errno = EINVAL;
 		return NULL;
 	}
-	return kmem_memalign(align, size);
+	return aligned_malloc(align, size);
 }
 
-EXPORT int posix_memalign(void **out, size_t align, size_t size)
+EXPORT int SYM(posix_memalign)(void **out, size_t align, size_t size)
 {
 	void *p;
 	int saved = errno;
@@ -366,7 +354,7 @@ EXPORT int posix_memalign(void **out, size_t align, size_t size)
 	if (unlikely(!power_of_two(align) || align % sizeof(void *) ||
 		     align > PTRDIFF_MAX / 2 + 1))
 		return EINVAL;
-	p = kmem_memalign(align, size);
+	p = aligned_malloc(align, size);
 	if (!p) {
 		errno = saved;
 		return ENOMEM;
@@ -375,12 +363,12 @@ EXPORT int posix_memalign(void **out, size_t align, size_t size)
 	return 0;
 }
 
-EXPORT void *valloc(size_t size)
+EXPORT void *SYM(valloc)(size_t size)
 {
-	return kmem_memalign(PAGE_SIZE, size);
+	return aligned_malloc(PAGE_SIZE, size);
 }
 
-EXPORT void *pvalloc(size_t size)
+EXPORT void *SYM(pvalloc)(size_t size)
 {
 	size_t rounded;
 
@@ -389,25 +377,25 @@ EXPORT void *pvalloc(size_t size)
 		return NULL;
 	}
 	rounded &= PAGE_MASK;
-	return kmem_memalign(PAGE_SIZE, rounded ? rounded : PAGE_SIZE);
+	return aligned_malloc(PAGE_SIZE, rounded ? rounded : PAGE_SIZE);
 }
 
-EXPORT void free_sized(void *p, size_t size)
+EXPORT void SYM(free_sized)(void *p, size_t size)
 {
 	(void)size;
-	free(p);
+	SYM(free)(p);
 }
 
-EXPORT void free_aligned_sized(void *p, size_t align, size_t size)
+EXPORT void SYM(free_aligned_sized)(void *p, size_t align, size_t size)
 {
 	(void)align;
 	(void)size;
-	free(p);
+	SYM(free)(p);
 }
 
 /* ---- statistics and tuning ---------------------------------------------- */
 
-EXPORT struct mallinfo2 mallinfo2(void)
+EXPORT struct mallinfo2 SYM(mallinfo2)(void)
 {
 	struct kmem_usage u;
 	struct mallinfo2 mi;
@@ -431,9 +419,9 @@ static int clamp_int(size_t v)
 	return v > INT32_MAX ? INT32_MAX : (int)v;
 }
 
-EXPORT struct mallinfo mallinfo(void)
+EXPORT struct mallinfo SYM(mallinfo)(void)
 {
-	struct mallinfo2 m2 = mallinfo2();
+	struct mallinfo2 m2 = SYM(mallinfo2)();
 	struct mallinfo mi;
 
 	mi.arena = clamp_int(m2.arena);
@@ -449,7 +437,7 @@ EXPORT struct mallinfo mallinfo(void)
 	return mi;
 }
 
-EXPORT int malloc_trim(size_t pad)
+EXPORT int SYM(malloc_trim)(size_t pad)
 {
 	(void)pad;
 	if (kmem_init() != 0)
@@ -458,12 +446,12 @@ EXPORT int malloc_trim(size_t pad)
 	return kmem_reclaim() > 0;
 }
 
-EXPORT void malloc_stats(void)
+EXPORT void SYM(malloc_stats)(void)
 {
 	kmem_show_stats(2);
 }
 
-EXPORT int malloc_info(int options, FILE *fp)
+EXPORT int SYM(malloc_info)(int options, FILE *fp)
 {
 	struct kmem_usage u;
 
@@ -486,7 +474,7 @@ EXPORT int malloc_info(int options, FILE *fp)
 	return 0;
 }
 
-EXPORT int mallopt(int param, int value)
+EXPORT int SYM(mallopt)(int param, int value)
 {
 	(void)value;
 	switch (param) {

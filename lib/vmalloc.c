@@ -48,8 +48,9 @@ int vmalloc_init(void)
 {
 	size_t size = 32UL << 40;
 
-	/* Sanitizers and small address spaces may not leave room: halve. */
-	for (; size >= (64UL << 30); size /= 2) {
+	/* Sanitizers, valgrind and small address spaces may not leave room:
+	 * halve until it fits. */
+	for (; size >= (1UL << 30); size /= 2) {
 		void *p = kmem_os.mmap(NULL, size, PROT_NONE,
 				       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
@@ -64,8 +65,13 @@ int vmalloc_init(void)
 				   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	live = kmem_os.mmap(NULL, MAX_FREE_RANGES * sizeof(*live), PROT_READ | PROT_WRITE,
 			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (!vmalloc_start || free_ranges == MAP_FAILED || live == MAP_FAILED)
+	if (!vmalloc_start || free_ranges == MAP_FAILED || live == MAP_FAILED) {
+		kmem_warn("cannot reserve a vmalloc area: allocations above %lu bytes will fail",
+			  PAGE_SIZE << MAX_ORDER);
+		vmalloc_start = NULL;
+		vmalloc_size = 0;
 		return -1;
+	}
 	free_ranges[0] = (struct vm_range){ (uintptr_t)vmalloc_start, vmalloc_size };
 	nr_free_ranges = 1;
 	return 0;

@@ -1,0 +1,273 @@
+/*
+ * test_malloc.c - the interposer's semantics and errors, through its
+ * kmem_-prefixed build (malloc_test.c): what glibc programs depend on,
+ * errno on every impossible request, and the death of a bad free.
+ */
+#include <errno.h>
+#include <malloc.h>
+#include <stdint.h>
+#include <string.h>
+#include "helpers.h"
+
+void *kmem_malloc(size_t);
+void kmem_free(void *);
+void *kmem_calloc(size_t, size_t);
+void *kmem_realloc(void *, size_t);
+void *kmem_reallocarray(void *, size_t, size_t);
+void *kmem_memalign(size_t, size_t);
+void *kmem_aligned_alloc(size_t, size_t);
+int kmem_posix_memalign(void **, size_t, size_t);
+void *kmem_valloc(size_t);
+void *kmem_pvalloc(size_t);
+size_t kmem_malloc_usable_size(void *);
+struct mallinfo2 kmem_mallinfo2(void);
+int kmem_malloc_trim(size_t);
+int kmem_mallopt(int, int);
+void kmem_free_sized(void *, size_t);
+
+static void setup(void)
+{
+	kmem_test_init("KMEM_LIMIT=512M", "KMEM_HUGEPAGES=off", NULL);
+}
+
+TestSuite(malloc, .init = setup);
+
+Test(malloc, zero_size_gives_unique_pointers)
+{
+	void *a = kmem_malloc(0), *b = kmem_malloc(0);
+
+	cr_assert_not_null(a);
+	cr_assert_not_null(b);
+	cr_assert_neq(a, b);
+	kmem_free(a);
+	kmem_free(b);
+	cr_assert_eq(kmem_malloc_usable_size(NULL), 0);
+	kmem_free(NULL);
+}
+
+Test(malloc, alignment_is_16_and_usable_size_holds)
+{
+	for (size_t size = 1; size <= 20000; size += (size < 300 ? 1 : 97)) {
+		char *p = kmem_malloc(size);
+
+		cr_assert_not_null(p);
+		cr_assert_eq((uintptr_t)p % (size <= 8 ? 8 : 16), 0, "size %zu at %p", size, p);
+		cr_assert_geq(kmem_malloc_usable_size(p), size);
+		memset(p, 0xab, kmem_malloc_usable_size(p));
+		kmem_free(p);
+	}
+}
+
+Test(malloc, realloc_keeps_contents_and_does_not_move_when_it_fits)
+{
+	unsigned char *p = kmem_malloc(100), *q;
+	size_t usable = kmem_malloc_usable_size(p);
+
+	for (int i = 0; i < 100; i++)
+		p[i] = (unsigned char)i;
+	q = kmem_realloc(p, usable);
+	cr_assert_eq(q, p);
+	q = kmem_realloc(p, 10);        /* shrinking fits too */
+	cr_assert_eq(q, p);
+	q = kmem_realloc(p, 5000);
+	for (int i = 0; i < 10; i++)
+		cr_assert_eq(q[i], i);
+	/* across every path: slab -> large -> vmalloc and back */
+	size_t sizes[] = { 20000, 3 << 20, 9 << 20, 64 << 20, 100 };
+	memset(q, 0x5c, 5000);
+	size_t filled = 5000;
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		unsigned char *r = kmem_realloc(q, sizes[i]);
+		size_t keep = filled < sizes[i] ? filled : sizes[i];
+
+		cr_assert_not_null(r);
+		for (size_t j = 0; j < keep; j += 511)
+			cr_assert_eq(r[j], 0x5c, "step %zu byte %zu", i, j);
+		memset(r, 0x5c, sizes[i]);
+		filled = sizes[i];
+		q = r;
+	}
+	cr_assert_null(kmem_realloc(q, 0));
+	q = kmem_realloc(NULL, 33);
+	cr_assert_not_null(q);
+	kmem_free(q);
+}
+
+Test(malloc, impossible_sizes_fail_with_enomem)
+{
+	void *p = kmem_malloc(16), *out = (void *)1;
+
+#define EXPECT_ENOMEM(call) do { errno = 0; cr_assert_null(call, #call); \
+		cr_assert_eq(errno, ENOMEM, #call ": errno %d", errno); } while (0)
+	EXPECT_ENOMEM(kmem_malloc(SIZE_MAX));
+	EXPECT_ENOMEM(kmem_malloc(SIZE_MAX / 2 + 1));
+	EXPECT_ENOMEM(kmem_calloc(SIZE_MAX / 2, 3));
+	EXPECT_ENOMEM(kmem_calloc(1, SIZE_MAX));
+	EXPECT_ENOMEM(kmem_realloc(p, SIZE_MAX));
+	EXPECT_ENOMEM(kmem_reallocarray(p, SIZE_MAX / 4, 8));
+	EXPECT_ENOMEM(kmem_memalign(64, SIZE_MAX - 100));
+	EXPECT_ENOMEM(kmem_aligned_alloc(64, SIZE_MAX / 2 + 1));
+	EXPECT_ENOMEM(kmem_valloc(SIZE_MAX));
+	EXPECT_ENOMEM(kmem_pvalloc(SIZE_MAX - 10));
+	/* p survived every failed realloc */
+	cr_assert_geq(kmem_malloc_usable_size(p), 16);
+	cr_assert_eq(kmem_posix_memalign(&out, 64, SIZE_MAX / 2), ENOMEM);
+	cr_assert_eq(out, (void *)1);
+	kmem_free(p);
+}
+
+Test(malloc, bad_alignments_fail_with_einval)
+{
+	void *out = (void *)1;
+
+	cr_assert_eq(kmem_posix_memalign(&out, 3, 16), EINVAL);
+	cr_assert_eq(kmem_posix_memalign(&out, 4, 16), EINVAL);   /* not a multiple of sizeof(void *) */
+	cr_assert_eq(kmem_posix_memalign(&out, 24, 16), EINVAL);
+	cr_assert_eq(kmem_posix_memalign(&out, 0, 16), EINVAL);
+	cr_assert_eq(out, (void *)1);
+	errno = 0;
+	cr_assert_null(kmem_aligned_alloc(3, 8));
+	cr_assert_eq(errno, EINVAL);
+	errno = 0;
+	cr_assert_null(kmem_aligned_alloc(0, 8));
+	cr_assert_eq(errno, EINVAL);
+	errno = 0;
+	cr_assert_null(kmem_memalign(SIZE_MAX / 2 + 2, 8));
+	cr_assert_eq(errno, EINVAL);
+	/* glibc's memalign rounds a non-power-of-two alignment up */
+	void *p = kmem_memalign(48, 10);
+	cr_assert_not_null(p);
+	cr_assert_eq((uintptr_t)p % 64, 0);
+	kmem_free(p);
+}
+
+Test(malloc, every_alignment_is_honoured)
+{
+	for (size_t align = 8; align <= (8UL << 20); align <<= 1) {
+		size_t sizes[] = { 1, align / 2 + 1, align, align * 3 + 5, 100000 };
+
+		for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+			void *a = NULL, *b, *c;
+
+			cr_assert_eq(kmem_posix_memalign(&a, align, sizes[i]), 0);
+			b = kmem_aligned_alloc(align, sizes[i]);
+			c = kmem_memalign(align, sizes[i]);
+			cr_assert(a && b && c);
+			cr_assert_eq((uintptr_t)a % align, 0, "align %zu size %zu: %p", align, sizes[i], a);
+			cr_assert_eq((uintptr_t)b % align, 0);
+			cr_assert_eq((uintptr_t)c % align, 0);
+			cr_assert_geq(kmem_malloc_usable_size(a), sizes[i]);
+			memset(a, 1, sizes[i]);
+			kmem_free(a);
+			kmem_free(b);
+			kmem_free(c);
+		}
+	}
+	void *v = kmem_valloc(10), *pv = kmem_pvalloc(4097), *pz = kmem_pvalloc(0);
+
+	cr_assert_eq((uintptr_t)v % 4096, 0);
+	cr_assert_eq((uintptr_t)pv % 4096, 0);
+	cr_assert_geq(kmem_malloc_usable_size(pv), 8192);
+	cr_assert_geq(kmem_malloc_usable_size(pz), 4096);
+	kmem_free(v);
+	kmem_free(pv);
+	kmem_free(pz);
+}
+
+Test(malloc, calloc_zeroes_recycled_memory)
+{
+	for (int round = 0; round < 4; round++) {
+		for (size_t size = 8; size <= (1 << 20); size *= 3) {
+			unsigned char *p = kmem_malloc(size);
+
+			memset(p, 0xff, size);
+			kmem_free(p);
+			p = kmem_calloc(1, size);
+			for (size_t i = 0; i < size; i++)
+				cr_assert_eq(p[i], 0, "size %zu byte %zu", size, i);
+			kmem_free(p);
+		}
+	}
+	unsigned char *z = kmem_calloc(3, 5 << 20);
+	for (size_t i = 0; i < (15UL << 20); i += 4096)
+		cr_assert_eq(z[i], 0);
+	kmem_free(z);
+}
+
+Test(malloc, mallinfo2_follows_live_allocations)
+{
+	struct mallinfo2 before = kmem_mallinfo2(), during, after;
+	char *p = kmem_malloc(1 << 20), *small[1000];
+
+	memset(p, 1, 1 << 20);
+	for (int i = 0; i < 1000; i++)
+		small[i] = kmem_malloc(100);
+	during = kmem_mallinfo2();
+	cr_assert_geq(during.uordblks, before.uordblks + (1 << 20) + 1000 * 100,
+		      "before %zu during %zu", before.uordblks, during.uordblks);
+	kmem_free(p);
+	for (int i = 0; i < 1000; i++)
+		kmem_free(small[i]);
+	after = kmem_mallinfo2();
+	cr_assert_leq(after.uordblks, during.uordblks - (1 << 20) - 1000 * 100 + 4096,
+		      "during %zu after %zu", during.uordblks, after.uordblks);
+	cr_assert_gt(after.arena, 0);
+}
+
+Test(malloc, mallopt_and_trim)
+{
+	cr_assert_eq(kmem_mallopt(M_MMAP_THRESHOLD, 1 << 20), 1);
+	cr_assert_eq(kmem_mallopt(M_ARENA_MAX, 2), 1);
+	cr_assert_eq(kmem_mallopt(12345, 1), 0);
+	void *p = kmem_malloc(8 << 20);
+	kmem_free(p);
+	int r = kmem_malloc_trim(0);
+	cr_assert(r == 0 || r == 1);
+	kmem_free_sized(kmem_malloc(40), 40);
+}
+
+static void free_stack_address(void *arg)
+{
+	char buf[64];
+
+	kmem_free(buf + 16);
+}
+
+static void free_interior(void *arg)
+{
+	char *p = kmem_malloc(100);
+
+	kmem_free(p + 8);
+}
+
+static void free_twice(void *arg)
+{
+	char *p = kmem_malloc(100);
+
+	kmem_free(p);
+	kmem_free(p);
+}
+
+static void free_large_twice(void *arg)
+{
+	char *p = kmem_malloc(100000);
+
+	kmem_free(p);
+	kmem_free(p);
+}
+
+static void realloc_foreign(void *arg)
+{
+	static char buf[64];
+
+	kmem_realloc(buf + 16, 100);
+}
+
+Test(malloc, bad_frees_stop_the_program)
+{
+	expect_death(free_stack_address, NULL, "kmem: free(): invalid pointer 0x");
+	expect_death(free_interior, NULL, "not the start of an object of cache kmalloc-112");
+	expect_death(free_twice, NULL, "double free");
+	expect_death(free_large_twice, NULL, "double free");
+	expect_death(realloc_foreign, NULL, "kmem: realloc(): invalid pointer");
+}
