@@ -176,8 +176,9 @@ EXPORT void *SYM(malloc)(size_t size)
 {
 	struct kmem_thread *t = kmem_current;
 
-	if (likely(t != NULL && size <= KMALLOC_SMALL_MAX)) {
-		struct kmem_cache_cpu *c = &t->cpu_slab[kmalloc_size_index_table[(size + 15) >> 4]];
+	if (likely(t != NULL && size <= KMALLOC_MAX_CACHE_SIZE)) {
+		/* kmalloc caches have ids equal to their size-class index */
+		struct kmem_cache_cpu *c = &t->cpu_slab[kmalloc_index(size)];
 		void *obj = c->freelist;
 
 		if (likely(obj != NULL)) {
@@ -266,9 +267,22 @@ EXPORT void *SYM(realloc)(void *p, size_t size)
 			errno = ENOMEM;
 		return q;
 	}
-	q = SYM(malloc)(size);
-	if (unlikely(!q))
+	/*
+	 * Growing a block of whole pages: leave half as much again of room,
+	 * so that a buffer grown step by step is copied O(log n) times, not
+	 * once per step.  The room shows in malloc_usable_size.
+	 */
+	if (size > KMALLOC_MAX_CACHE_SIZE && size <= (PAGE_SIZE << MAX_ORDER)) {
+		size_t room = MIN(MAX(size, old + old / 2), PAGE_SIZE << MAX_ORDER);
+
+		q = kmalloc_large_node(room, GFP_KERNEL | __GFP_MOVABLE, NUMA_NO_NODE);
+	} else {
+		q = SYM(malloc)(size);
+	}
+	if (unlikely(!q)) {
+		errno = ENOMEM;
 		return NULL;    /* p stays valid */
+	}
 	memcpy(q, p, old);
 	SYM(free)(p);
 	return q;

@@ -88,7 +88,6 @@ extern struct kmem_cache *slab_cache_by_id[MAX_SLAB_CACHES];
 
 /* slab_common.c */
 int kmem_slab_init(void);
-unsigned int kmalloc_index(size_t size);
 void kmem_show_slabinfo(int fd);
 struct kmem_cache *__kmem_cache_create(const char *name, unsigned int size,
 				       unsigned int align, slab_flags_t flags,
@@ -105,6 +104,18 @@ int __kmem_cache_shrink(struct kmem_cache *s);
 unsigned long __kmem_cache_destroy_check(struct kmem_cache *s);
 unsigned long slab_shrink_all(gfp_t gfp);
 _Noreturn void slab_double_free(struct kmem_cache *s, void *obj);
+
+/* The size class of a kmalloc request of up to KMALLOC_MAX_CACHE_SIZE. */
+static inline unsigned int kmalloc_index(size_t size)
+{
+	unsigned int k;
+
+	if (likely(size <= KMALLOC_SMALL_MAX))
+		return kmalloc_size_index_table[(size + 15) >> 4];
+	/* 2^(k-1) < size <= 2^k: eight classes 2^(k-4) apart */
+	k = (unsigned int)(64 - __builtin_clzl(size - 1));
+	return 8 * (k - 7) + 1 + (unsigned int)((size - 1 - (1UL << (k - 1))) >> (k - 4));
+}
 
 /* The kmem_cache_cpu of cache s for thread t. */
 static inline struct kmem_cache_cpu *thread_cpu_slab(struct kmem_thread *t,

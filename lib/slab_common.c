@@ -61,17 +61,6 @@ static void *meta_alloc(size_t size)
 	return p;
 }
 
-unsigned int kmalloc_index(size_t size)
-{
-	unsigned int k;
-
-	if (size <= KMALLOC_SMALL_MAX)
-		return kmalloc_size_index_table[(size + 15) >> 4];
-	/* 2^(k-1) < size <= 2^k: eight classes 2^(k-4) apart */
-	k = (unsigned int)(64 - __builtin_clzl(size - 1));
-	return 8 * (k - 7) + 1 + (unsigned int)((size - 1 - (1UL << (k - 1))) >> (k - 4));
-}
-
 static int init_kmem_cache_nodes(struct kmem_cache *s)
 {
 	int nid;
