@@ -69,7 +69,7 @@ static void setup_pcp(void)
 	cr_assert_eq(zone_page_state(zdma), DMA_PAGES);
 }
 
-TestSuite(pcp, .init = setup_pcp, .timeout = 120);
+TestSuite(pcp, .init = setup_pcp, .timeout = 30);
 
 /* ---- helpers --------------------------------------------------------- */
 

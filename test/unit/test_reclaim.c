@@ -13,6 +13,7 @@
  * the OS really holds is read with mincore() on the arena and RssAnon in
  * /proc/self/status.  KMEM_DEBUG_VM checks every zone operation.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -324,6 +325,48 @@ Test(reclaim, fresh_memory_is_not_written_for_gfp_zero)
 	b = alloc_block(GFP_KERNEL | __GFP_ZERO);
 	cr_assert_eq(resident_pages(page_address(b), BLOCK_PAGES), 0);
 	cr_assert(all_zero(page_address(b), BLOCK_BYTES));
+	__free_pages(b, BLOCK_ORDER);
+	cr_assert_eq(kmem_check_all(), 0);
+}
+
+static void *free_page_and_exit(void *page)
+{
+	__free_page(page);      /* onto this thread's list; its exit drains it */
+	return NULL;
+}
+
+/*
+ * A never-used page (still zero) merging with a dirty free buddy must
+ * not pass its zeroed mark on.  p0..p2 come fresh from the OS in one
+ * refill; p0 is dirtied and freed by a thread that exits, so it reaches
+ * the buddy lists first; draining p1 then merges the whole section.
+ */
+Test(reclaim, zeroed_mark_does_not_survive_merging_a_dirty_buddy)
+{
+	struct page *p0, *head, *b;
+	pthread_t tid;
+	unsigned long pfn0;
+
+	/* Nothing is released, so only the zeroed mark can make it zero. */
+	reclaim_init(NULL, "600000", "1G");
+	p0 = alloc_page(GFP_KERNEL);
+	cr_assert_not_null(p0);
+	pfn0 = page_to_pfn(p0);
+	cr_assert_eq(pfn0 & (BLOCK_PAGES - 1), 0, "expected the first page of a fresh section");
+	cr_assert_eq(thread_pcp(current_thread(), z32)->count, 2);
+	fill(p0, 0, 0xff);
+	cr_assert_eq(pthread_create(&tid, NULL, free_page_and_exit, p0), 0);
+	cr_assert_eq(pthread_join(tid, NULL), 0);
+	cr_assert_eq(p0->flags & (PG_buddy | PG_zeroed), PG_buddy, "dirty page marked zeroed");
+	drain_local_pages();
+	head = pfn_to_page(pfn0);
+	cr_assert_eq(head->flags & PG_buddy, PG_buddy);
+	cr_assert_eq(head->order, BLOCK_ORDER, "section did not merge back (order %u)", head->order);
+	cr_assert_eq(head->flags & PG_zeroed, 0, "merged block with a dirty page marked zeroed");
+	cr_assert_eq(z32->ev.pages_released, 0);
+	b = alloc_block(GFP_KERNEL | __GFP_ZERO);
+	cr_assert_eq(b, head);
+	cr_assert(all_zero(page_address(b), BLOCK_BYTES), "__GFP_ZERO block holds old data");
 	__free_pages(b, BLOCK_ORDER);
 	cr_assert_eq(kmem_check_all(), 0);
 }
