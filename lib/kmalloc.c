@@ -19,16 +19,21 @@
 #include <string.h>
 #include "kmalloc.h"
 
-void *slab_alloc_zero(struct kmem_cache *s, void *obj, size_t size, bool fresh)
+/*
+ * Zeroing covers the whole object, not just what was asked for: ksize()
+ * promises all of it, and krealloc(__GFP_ZERO) relies on that, as in the
+ * kernel.
+ */
+void *slab_alloc_zero(struct kmem_cache *s, void *obj, bool fresh)
 {
 	if (fresh && s->offset == 0)
 		*(void **)obj = NULL;
 	else
-		memset(obj, 0, size);
+		memset(obj, 0, s->object_size);
 	return obj;
 }
 
-static void *slab_alloc_node(struct kmem_cache *s, gfp_t gfp, int nid, size_t zero_size)
+static void *slab_alloc_node(struct kmem_cache *s, gfp_t gfp, int nid)
 {
 	struct kmem_thread *t = kmem_current;
 	struct kmem_cache_cpu *c;
@@ -41,7 +46,7 @@ static void *slab_alloc_node(struct kmem_cache *s, gfp_t gfp, int nid, size_t ze
 		if (likely(obj != NULL)) {
 			c->freelist = get_freepointer(s, obj);
 			if (unlikely(gfp & __GFP_ZERO))
-				slab_alloc_zero(s, obj, zero_size, c->fresh);
+				slab_alloc_zero(s, obj, c->fresh);
 			return obj;
 		}
 	}
@@ -57,7 +62,7 @@ static void *slab_alloc_node(struct kmem_cache *s, gfp_t gfp, int nid, size_t ze
 	if (gfp & __GFP_ZERO) {
 		t = kmem_current;
 		fresh = t && !t->exiting && thread_cpu_slab(t, s)->fresh;
-		slab_alloc_zero(s, obj, zero_size, fresh);
+		slab_alloc_zero(s, obj, fresh);
 	}
 	return obj;
 }
@@ -94,7 +99,7 @@ void *kmalloc_large_aligned(size_t size, size_t align, gfp_t gfp, int nid)
 	page->large_size = size;
 	atomic_fetch_add_explicit(&kmalloc_large_bytes, nr << PAGE_SHIFT, memory_order_relaxed);
 	if ((gfp & __GFP_ZERO) && !zeroed)
-		memset(lowmem_page_address(page), 0, size);
+		memset(lowmem_page_address(page), 0, nr << PAGE_SHIFT);
 	return lowmem_page_address(page);
 }
 
@@ -123,16 +128,14 @@ void *kmalloc_slow(size_t size, gfp_t gfp, int nid)
 		return NULL;
 	}
 	if (likely(size <= KMALLOC_MAX_CACHE_SIZE))
-		return slab_alloc_node(kmalloc_caches[kmalloc_index(size)], gfp, nid,
-				       size ? size : 1);
+		return slab_alloc_node(kmalloc_caches[kmalloc_index(size)], gfp, nid);
 	return kmalloc_large_node(size, gfp, nid);
 }
 
 void *kmalloc_node(size_t size, gfp_t gfp, int nid)
 {
 	if (likely(size <= KMALLOC_MAX_CACHE_SIZE) && likely(kmem_ready()))
-		return slab_alloc_node(kmalloc_caches[kmalloc_index(size)], gfp, nid,
-				       size ? size : 1);
+		return slab_alloc_node(kmalloc_caches[kmalloc_index(size)], gfp, nid);
 	return kmalloc_slow(size, gfp, nid);
 }
 
@@ -173,6 +176,9 @@ _Noreturn void kfree_bad(const void *p, const char *caller)
 		if (page->flags & PG_slab)
 			kmem_panic("%s(): invalid pointer %p: not the start of an object of cache %s",
 				   caller, p, page->slab_cache->name);
+		if (!((uintptr_t)p & (PAGE_SIZE - 1)) && !(page->flags & PAGE_STATE_MASK))
+			kmem_panic("%s(): double free or invalid pointer %p: no block starts there",
+				   caller, p);
 	}
 	kmem_panic("%s(): invalid pointer %p", caller, p);
 }
@@ -309,17 +315,17 @@ void vfree(const void *p)
 
 void *kmem_cache_alloc_node(struct kmem_cache *s, gfp_t gfp, int nid)
 {
-	return slab_alloc_node(s, gfp, nid, s->object_size);
+	return slab_alloc_node(s, gfp, nid);
 }
 
 void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp)
 {
-	return slab_alloc_node(s, gfp, NUMA_NO_NODE, s->object_size);
+	return slab_alloc_node(s, gfp, NUMA_NO_NODE);
 }
 
 void *kmem_cache_zalloc(struct kmem_cache *s, gfp_t gfp)
 {
-	return slab_alloc_node(s, gfp | __GFP_ZERO, NUMA_NO_NODE, s->object_size);
+	return slab_alloc_node(s, gfp | __GFP_ZERO, NUMA_NO_NODE);
 }
 
 void kmem_cache_free(struct kmem_cache *s, void *obj)

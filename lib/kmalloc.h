@@ -17,7 +17,7 @@ void *kmalloc_slow(size_t size, gfp_t gfp, int nid);
 void *kmalloc_large_node(size_t size, gfp_t gfp, int nid);
 void *kmalloc_large_aligned(size_t size, size_t align, gfp_t gfp, int nid);
 void kfree_large(struct page *page);
-void *slab_alloc_zero(struct kmem_cache *s, void *obj, size_t size, bool fresh);
+void *slab_alloc_zero(struct kmem_cache *s, void *obj, bool fresh);
 /* Not a pointer kmem handed out (or already freed): report and stop. */
 _Noreturn void kfree_bad(const void *p, const char *caller);
 /* kfree for pointers that failed the fast path; caller names the entry point. */
@@ -28,9 +28,8 @@ static inline void *kmalloc_fast(size_t size)
 {
 	struct kmem_thread *t = kmem_current;
 
-	if (likely(t != NULL && size <= KMALLOC_SMALL_MAX)) {
-		struct kmem_cache_cpu *c =
-			&t->cpu_slab[kmalloc_caches[kmalloc_size_index_table[(size + 15) >> 4]]->id];
+	if (likely(t != NULL && size <= KMALLOC_MAX_CACHE_SIZE)) {
+		struct kmem_cache_cpu *c = &t->cpu_slab[kmalloc_index(size)];
 		void *obj = c->freelist;
 
 		if (likely(obj != NULL)) {

@@ -316,8 +316,9 @@ static void *aligned_malloc(size_t align, size_t size)
 	void *p;
 	int idx;
 
+	/* kmalloc-8 objects are only 8-byte aligned: ask for at least align */
 	if (align <= MALLOC_ALIGNMENT)
-		return SYM(malloc)(size);
+		return SYM(malloc)(MAX(size, align));
 	if (unlikely(size > PTRDIFF_MAX || align > PTRDIFF_MAX / 2 + 1)) {
 		errno = ENOMEM;
 		return NULL;

@@ -80,7 +80,7 @@ struct kmem_cache {
 };
 
 extern struct kmem_cache *kmalloc_caches[KMALLOC_NR_CACHES];
-extern uint8_t kmalloc_size_index_table[KMALLOC_SMALL_MAX / 16 + 1];
+extern uint8_t kmalloc_size_index_table[KMALLOC_SMALL_MAX / 8 + 1];
 extern const unsigned int kmalloc_sizes[KMALLOC_NR_CACHES];
 extern pthread_mutex_t slab_mutex;
 extern struct list_head slab_caches;
@@ -111,7 +111,7 @@ static inline unsigned int kmalloc_index(size_t size)
 	unsigned int k;
 
 	if (likely(size <= KMALLOC_SMALL_MAX))
-		return kmalloc_size_index_table[(size + 15) >> 4];
+		return kmalloc_size_index_table[(size + 7) >> 3];
 	/* 2^(k-1) < size <= 2^k: eight classes 2^(k-4) apart */
 	k = (unsigned int)(64 - __builtin_clzl(size - 1));
 	return 8 * (k - 7) + 1 + (unsigned int)((size - 1 - (1UL << (k - 1))) >> (k - 4));

@@ -34,8 +34,8 @@ const unsigned int kmalloc_sizes[KMALLOC_NR_CACHES] = {
 	4608, 5120, 5632, 6144, 6656, 7168, 7680, 8192,
 };
 
-/* Index by (size + 15) / 16 for sizes up to KMALLOC_SMALL_MAX. */
-uint8_t kmalloc_size_index_table[KMALLOC_SMALL_MAX / 16 + 1];
+/* Index by (size + 7) / 8 for sizes up to KMALLOC_SMALL_MAX. */
+uint8_t kmalloc_size_index_table[KMALLOC_SMALL_MAX / 8 + 1];
 
 /* kmem_cache structs and their nodes come from the OS in chunks: the
  * caches are what would otherwise allocate them. */
@@ -77,35 +77,6 @@ static int init_kmem_cache_nodes(struct kmem_cache *s)
 	return 0;
 }
 
-static bool slab_unmergeable(const struct kmem_cache *s)
-{
-	return s->ctor || (s->flags & SLAB_NO_MERGE) || s->refcount < 1;
-}
-
-/* mm/slab_common.c: find_mergeable - same layout, compatible flags. */
-static struct kmem_cache *find_mergeable(unsigned int size, unsigned int align,
-					 slab_flags_t flags, void (*ctor)(void *))
-{
-	struct kmem_cache probe = { .object_size = size, .align = align, .flags = flags };
-	struct kmem_cache *s;
-	const slab_flags_t same = SLAB_RECLAIM_ACCOUNT;
-
-	if (ctor || (flags & SLAB_NO_MERGE))
-		return NULL;
-	if (calculate_sizes(&probe))
-		return NULL;
-	list_for_each_entry(s, &slab_caches, list) {
-		if (slab_unmergeable(s))
-			continue;
-		if (s->size != probe.size || (s->flags & same) != (flags & same))
-			continue;
-		if (s->align < align || s->size - s->object_size >= sizeof(void *) * 2)
-			continue;
-		return s;
-	}
-	return NULL;
-}
-
 static unsigned int calculate_alignment(slab_flags_t flags, unsigned int align,
 					unsigned int size)
 {
@@ -118,6 +89,36 @@ static unsigned int calculate_alignment(slab_flags_t flags, unsigned int align,
 		align = MAX(align, ralign);
 	}
 	return ALIGN_UP(MAX(align, (unsigned int)sizeof(void *)), (unsigned int)sizeof(void *));
+}
+
+static bool slab_unmergeable(const struct kmem_cache *s)
+{
+	return s->ctor || (s->flags & SLAB_NO_MERGE) || s->refcount < 1;
+}
+
+/* mm/slab_common.c: find_mergeable - same layout, compatible flags. */
+static struct kmem_cache *find_mergeable(unsigned int size, unsigned int align,
+					 slab_flags_t flags, void (*ctor)(void *))
+{
+	struct kmem_cache probe = { .object_size = size, .flags = flags,
+				    .align = calculate_alignment(flags, align, size) };
+	struct kmem_cache *s;
+	const slab_flags_t same = SLAB_RECLAIM_ACCOUNT;
+
+	if (ctor || (flags & SLAB_NO_MERGE))
+		return NULL;
+	if (calculate_sizes(&probe))
+		return NULL;
+	list_for_each_entry(s, &slab_caches, list) {
+		if (slab_unmergeable(s))
+			continue;
+		if (s->size != probe.size || (s->flags & same) != (flags & same))
+			continue;
+		if (s->align < probe.align || s->size - s->object_size >= sizeof(void *) * 2)
+			continue;
+		return s;
+	}
+	return NULL;
 }
 
 struct kmem_cache *__kmem_cache_create(const char *name, unsigned int size,
@@ -222,7 +223,7 @@ const char *kmem_cache_name(struct kmem_cache *s)
 int kmem_slab_init(void)
 {
 	for (size_t i = 0, c = 0; i < ARRAY_SIZE(kmalloc_size_index_table); i++) {
-		size_t size = MAX(i * 16, (size_t)1);
+		size_t size = MAX(i * 8, (size_t)1);
 
 		while (kmalloc_sizes[c] < size)
 			c++;

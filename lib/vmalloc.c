@@ -333,7 +333,8 @@ void *vmalloc_area_realloc(void *p, size_t size)
 	} else {
 		size_t slack = data - PAGE_SIZE - h->range_start;
 		size_t len = slack + PAGE_SIZE + mapped + VM_GUARD;
-		uintptr_t start, new_data;
+		uintptr_t old_start = h->range_start, start, new_data;
+		size_t old_len = h->range_len;
 		void *moved;
 
 		pthread_mutex_lock(&vmap_lock);
@@ -355,10 +356,11 @@ void *vmalloc_area_realloc(void *p, size_t size)
 			errno = ENOMEM;
 			return NULL;
 		}
-		/* mremap left a hole where the block was: reserve it again. */
-		unmap_range(h->range_start, h->range_len);
+		/* mremap left a hole where the block was: reserve it again.
+		 * (h moved with the pages: only the saved values are valid.) */
+		unmap_range(old_start, old_len);
 		pthread_mutex_lock(&vmap_lock);
-		put_range(h->range_start, h->range_len);
+		put_range(old_start, old_len);
 		pthread_mutex_unlock(&vmap_lock);
 		h = moved;
 		h->range_start = start;

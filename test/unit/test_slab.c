@@ -1,0 +1,1738 @@
+/*
+ * test_slab.c - the slab cache API (kmem_cache_*): creation, alignment,
+ * merging, allocation patterns, constructors, frees from other threads,
+ * adoption of full slabs, thread exit, shrink and destroy, misuse, and the
+ * slab geometry calculate_sizes chooses.
+ *
+ * Expected values come from the inputs and the kernel's rules, never from
+ * the function under test.  Internal state (slab_owner, remote_free, the
+ * node counters) is read through lib/slab.h.  Most caches are created with
+ * SLAB_NO_MERGE so that a test about frees is not also a test of merging.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include "helpers.h"
+#include "slab.h"
+
+static void setup(void)
+{
+	kmem_test_init("KMEM_LIMIT=128M", "KMEM_HUGEPAGES=off", "KMEM_DEBUG_VM=1", NULL);
+}
+
+TestSuite(slab, .init = setup);
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static struct kmem_cache *mkcache(const char *name, unsigned int size)
+{
+	struct kmem_cache *s = kmem_cache_create(name, size, 0, SLAB_NO_MERGE, NULL);
+
+	cr_assert_not_null(s, "kmem_cache_create(%s, %u) failed", name, size);
+	return s;
+}
+
+static long cache_slabs(struct kmem_cache *s)
+{
+	long n = 0;
+	int nid;
+
+	for_each_online_node(nid)
+		n += atomic_load(&s->node[nid]->nr_slabs);
+	return n;
+}
+
+static long cache_objects(struct kmem_cache *s)
+{
+	long n = 0;
+	int nid;
+
+	for_each_online_node(nid)
+		n += atomic_load(&s->node[nid]->total_objects);
+	return n;
+}
+
+/* Objects pushed on a slab's remote list and not yet collected. */
+static unsigned long remote_count(struct kmem_cache *s, struct page *slab)
+{
+	uintptr_t r = atomic_load(&slab->remote_free);
+	unsigned long n = 0;
+
+	if (r == SLAB_REMOTE_FULL)
+		return 0;
+	for (void *p = (void *)r; p; p = get_freepointer(s, p))
+		n++;
+	return n;
+}
+
+/*
+ * Free objects of s wherever they are: node-partial slabs, and the calling
+ * thread's active slab, freelist and thread-partial slabs, remote lists
+ * included.  Exact when no other live thread owns slabs of s.
+ */
+static unsigned long free_objects(struct kmem_cache *s)
+{
+	struct kmem_thread *t = kmem_current;
+	unsigned long n = 0;
+	struct page *slab;
+	int nid;
+
+	for_each_online_node(nid) {
+		struct kmem_cache_node *node = s->node[nid];
+
+		pthread_mutex_lock(&node->list_lock);
+		list_for_each_entry(slab, &node->partial, slab_list)
+			n += (unsigned long)(slab->objects - slab->inuse) + remote_count(s, slab);
+		pthread_mutex_unlock(&node->list_lock);
+	}
+	if (t && !t->exiting) {
+		struct kmem_cache_cpu *c = thread_cpu_slab(t, s);
+
+		for (void *p = c->freelist; p; p = get_freepointer(s, p))
+			n++;
+		if (c->slab)
+			n += remote_count(s, c->slab);
+		if (c->partial.next)
+			list_for_each_entry(slab, &c->partial, slab_list)
+				n += (unsigned long)(slab->objects - slab->inuse) +
+				     remote_count(s, slab);
+	}
+	return n;
+}
+
+/* Objects the counters say are allocated: total minus free. */
+static long live_objects(struct kmem_cache *s)
+{
+	return cache_objects(s) - (long)free_objects(s);
+}
+
+static bool on_node_partial(struct kmem_cache *s, struct page *slab)
+{
+	struct kmem_cache_node *node = s->node[page_to_nid(slab)];
+	struct page *p;
+	bool found = false;
+
+	pthread_mutex_lock(&node->list_lock);
+	list_for_each_entry(p, &node->partial, slab_list)
+		if (p == slab)
+			found = true;
+	pthread_mutex_unlock(&node->list_lock);
+	return found;
+}
+
+static bool on_thread_partial(struct kmem_thread *t, struct kmem_cache *s, struct page *slab)
+{
+	struct kmem_cache_cpu *c = thread_cpu_slab(t, s);
+	struct page *p;
+
+	if (!c->partial.next)
+		return false;
+	list_for_each_entry(p, &c->partial, slab_list)
+		if (p == slab)
+			return true;
+	return false;
+}
+
+static size_t read_back(int fd, char *out, size_t size)
+{
+	size_t len = 0;
+
+	lseek(fd, 0, SEEK_SET);
+	for (;;) {
+		ssize_t n = read(fd, out + len, size - 1 - len);
+
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	out[len] = '\0';
+	return len;
+}
+
+/* fn(arg) with fd 2 going to a memory file; what it wrote lands in out. */
+static size_t capture_stderr(void (*fn)(void *), void *arg, char *out, size_t size)
+{
+	int fd = memfd_create("stderr", 0);
+	int saved = dup(2);
+	size_t len;
+
+	cr_assert(fd >= 0 && saved >= 0);
+	cr_assert_eq(dup2(fd, 2), 2);
+	fn(arg);
+	dup2(saved, 2);
+	close(saved);
+	len = read_back(fd, out, size);
+	close(fd);
+	return len;
+}
+
+static void slabinfo_fn(void *arg)
+{
+	kmem_show_slabinfo(*(int *)arg);
+}
+
+static size_t slabinfo(char *out, size_t size)
+{
+	int fd = memfd_create("slabinfo", 0);
+	size_t len;
+
+	cr_assert(fd >= 0);
+	slabinfo_fn(&fd);
+	len = read_back(fd, out, size);
+	close(fd);
+	return len;
+}
+
+/* Does text contain a line that starts with prefix? */
+static bool has_line_starting(const char *text, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (!strncmp(l, prefix, n))
+			return true;
+	return false;
+}
+
+static long free_pages_now(void)
+{
+	long n = 0;
+	struct zone *zone;
+	int nid;
+
+	drain_local_pages();
+	for_each_online_node(nid)
+		for_each_populated_zone_of(NODE_DATA(nid), zone)
+			n += zone_page_state(zone);
+	return n;
+}
+
+/* Object i of a test: its index in the first word, a byte pattern after. */
+static void stamp(void *obj, size_t size, uint64_t tag)
+{
+	unsigned char *p = obj;
+
+	if (size >= sizeof(tag)) {
+		memcpy(p, &tag, sizeof(tag));
+		memset(p + sizeof(tag), (int)(tag * 7 + 1) & 0xff, size - sizeof(tag));
+	} else {
+		memset(p, (int)(tag * 7 + 1) & 0xff, size);
+	}
+}
+
+static bool stamp_ok(const void *obj, size_t size, uint64_t tag)
+{
+	const unsigned char *p = obj;
+	unsigned char b = (unsigned char)((tag * 7 + 1) & 0xff);
+	size_t i = 0;
+
+	if (size >= sizeof(tag)) {
+		uint64_t got;
+
+		memcpy(&got, p, sizeof(got));
+		if (got != tag)
+			return false;
+		i = sizeof(tag);
+	}
+	for (; i < size; i++)
+		if (p[i] != b)
+			return false;
+	return true;
+}
+
+static int cmp_ptr(const void *a, const void *b)
+{
+	uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Every object distinct and none overlapping another's object_size bytes. */
+static void assert_disjoint(void **objs, size_t n, size_t object_size)
+{
+	void **sorted = calloc(n, sizeof(*sorted));
+
+	cr_assert_not_null(sorted);
+	memcpy(sorted, objs, n * sizeof(*sorted));
+	qsort(sorted, n, sizeof(*sorted), cmp_ptr);
+	for (size_t i = 1; i < n; i++)
+		cr_assert_geq((uintptr_t)sorted[i] - (uintptr_t)sorted[i - 1], object_size,
+			      "objects %p and %p overlap (object size %zu)",
+			      sorted[i - 1], sorted[i], object_size);
+	free(sorted);
+}
+
+static size_t distinct_slabs(void **objs, size_t n)
+{
+	struct page **slabs = calloc(n, sizeof(*slabs));
+	size_t d = 0;
+
+	cr_assert_not_null(slabs);
+	for (size_t i = 0; i < n; i++)
+		slabs[i] = compound_head_of(objs[i]);
+	qsort(slabs, n, sizeof(*slabs), cmp_ptr);
+	for (size_t i = 0; i < n; i++)
+		if (i == 0 || slabs[i] != slabs[i - 1])
+			d++;
+	free(slabs);
+	return d;
+}
+
+static void run_thread(void *(*fn)(void *), void *arg)
+{
+	pthread_t t;
+
+	cr_assert_eq(pthread_create(&t, NULL, fn, arg), 0);
+	cr_assert_eq(pthread_join(t, NULL), 0);
+}
+
+/* Objects per slab of s, read from a real slab (not from s->objects). */
+static unsigned int objects_per_slab(struct kmem_cache *s)
+{
+	void *o = kmem_cache_alloc(s, GFP_KERNEL);
+	unsigned int n;
+
+	cr_assert_not_null(o);
+	n = compound_head_of(o)->objects;
+	kmem_cache_free(s, o);
+	cr_assert_gt(n, 0);
+	return n;
+}
+
+static void nop_ctor(void *p)
+{
+	(void)p;
+}
+
+/* ---- creation ----------------------------------------------------------- */
+
+Test(slab, create_reports_name_and_size)
+{
+	struct kmem_cache *s = mkcache("test-basic", 100);
+	struct page *slab;
+	void *o;
+
+	cr_assert_str_eq(kmem_cache_name(s), "test-basic");
+	cr_assert_eq(kmem_cache_size(s), 100);
+	cr_assert_geq(s->size, 100);
+	cr_assert_eq(s->size % sizeof(void *), 0);
+	o = kmem_cache_alloc(s, GFP_KERNEL);
+	cr_assert_not_null(o);
+	cr_assert(arena_contains(o));
+	cr_assert_eq((uintptr_t)o % sizeof(void *), 0);
+	slab = compound_head_of(o);
+	cr_assert(slab->flags & PG_slab);
+	cr_assert_eq(slab->slab_cache, s);
+	memset(o, 0x11, 100);
+	kmem_cache_free(s, o);
+	kmem_cache_free(s, NULL);       /* no-op */
+	kmem_cache_destroy(s);
+	kmem_cache_destroy(NULL);       /* no-op */
+}
+
+/* The most common call in the kernel: align 0, no flags, no ctor. */
+Test(slab, default_align_caches_are_created_and_merged)
+{
+	struct kmem_cache *a = kmem_cache_create("dflt-a", 200, 0, 0, NULL);
+	struct kmem_cache *b = kmem_cache_create("dflt-b", 200, 0, 0, NULL);
+	char info[32768];
+	void *x, *y;
+
+	cr_assert_not_null(a);
+	cr_assert_not_null(b);
+	cr_assert_eq(a, b, "two align-0 caches of 200 bytes were not merged");
+	x = kmem_cache_alloc(a, GFP_KERNEL);
+	y = kmem_cache_alloc(b, GFP_KERNEL);
+	cr_assert(x && y && x != y);
+	memset(x, 1, 200);
+	memset(y, 2, 200);
+	kmem_cache_free(b, x);
+	kmem_cache_free(a, y);
+	slabinfo(info, sizeof(info));
+	cr_assert(strstr(info, "\n# alias dflt-a: dflt-b\n"), "%s", info);
+}
+
+static unsigned int hw_expected_align(unsigned int size)
+{
+	/* mm/slab_common.c: a cache line, halved while the object fits in half */
+	unsigned int a = 64;
+
+	while (size <= a / 2)
+		a /= 2;
+	return MAX(a, (unsigned int)sizeof(void *));
+}
+
+static void check_alignment(struct kmem_cache *s, unsigned int size, unsigned int align)
+{
+	enum { N = 200 };
+	void *objs[N];
+
+	for (int i = 0; i < N; i++) {
+		objs[i] = kmem_cache_alloc(s, GFP_KERNEL);
+		cr_assert_not_null(objs[i]);
+		cr_assert_eq((uintptr_t)objs[i] % align, 0,
+			     "cache %s, size %u: object %p is not %u-byte aligned",
+			     kmem_cache_name(s), size, objs[i], align);
+		memset(objs[i], 0x77, size);
+	}
+	assert_disjoint(objs, N, size);
+	for (int i = 0; i < N; i++)
+		kmem_cache_free(s, objs[i]);
+}
+
+Test(slab, hwcache_align_gives_cache_lines)
+{
+	static const unsigned int sizes[] = {
+		9, 16, 17, 24, 31, 32, 33, 40, 48, 63, 64, 65, 80, 96, 100, 127, 129,
+		160, 200, 500, 1000, 3000,
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
+		char name[32];
+		struct kmem_cache *s;
+
+		snprintf(name, sizeof(name), "hw-nm-%u", sizes[i]);
+		s = kmem_cache_create(name, sizes[i], 0, SLAB_HWCACHE_ALIGN | SLAB_NO_MERGE, NULL);
+		cr_assert_not_null(s);
+		if (sizes[i] > 32)
+			cr_assert_eq(hw_expected_align(sizes[i]), 64);
+		check_alignment(s, sizes[i], hw_expected_align(sizes[i]));
+		kmem_cache_destroy(s);
+	}
+}
+
+/* SLAB_HWCACHE_ALIGN as callers write it: align 0, merging allowed. */
+Test(slab, hwcache_align_with_default_align)
+{
+	static const unsigned int sizes[] = { 100, 160, 200, 500 };
+
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
+		char name[32];
+		struct kmem_cache *s;
+
+		snprintf(name, sizeof(name), "hw-dflt-%u", sizes[i]);
+		s = kmem_cache_create(name, sizes[i], 0, SLAB_HWCACHE_ALIGN, NULL);
+		cr_assert_not_null(s);
+		check_alignment(s, sizes[i], 64);
+	}
+}
+
+/*
+ * A SLAB_HWCACHE_ALIGN cache must not be merged into a cache whose objects
+ * are not cache-line aligned (kmalloc-96, kmalloc-160 ... are 16-aligned).
+ */
+Test(slab, hwcache_align_survives_merging)
+{
+	static const unsigned int sizes[] = { 80, 96, 112, 144, 160, 176, 208, 224, 240 };
+
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
+		char name[32];
+		struct kmem_cache *s;
+
+		snprintf(name, sizeof(name), "hw-mrg-%u", sizes[i]);
+		s = kmem_cache_create(name, sizes[i], 8, SLAB_HWCACHE_ALIGN, NULL);
+		cr_assert_not_null(s);
+		check_alignment(s, sizes[i], 64);
+	}
+}
+
+Test(slab, requested_align_is_honoured)
+{
+	static const unsigned int sizes[] = { 1, 24, 100, 1000 };
+
+	for (unsigned int align = 8; align <= PAGE_SIZE; align *= 2) {
+		for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
+			char name[32];
+			struct kmem_cache *s;
+
+			snprintf(name, sizeof(name), "al-%u-%u", align, sizes[i]);
+			s = kmem_cache_create(name, sizes[i], align, 0, NULL);
+			cr_assert_not_null(s, "%s", name);
+			check_alignment(s, sizes[i], align);
+			s = kmem_cache_create(name, sizes[i] + align / 2 + 1, align, SLAB_NO_MERGE, NULL);
+			cr_assert_not_null(s, "%s", name);
+			check_alignment(s, sizes[i] + align / 2 + 1, align);
+		}
+	}
+}
+
+struct create_args {
+	const char *name;
+	unsigned int size, align, flags;
+	struct kmem_cache *ret;
+	int err;
+};
+
+static void create_fn(void *arg)
+{
+	struct create_args *a = arg;
+
+	errno = 0;
+	a->ret = kmem_cache_create(a->name, a->size, a->align, a->flags, NULL);
+	a->err = errno;
+}
+
+static size_t nr_caches(void)
+{
+	struct list_head *pos;
+	size_t n = 0;
+
+	pthread_mutex_lock(&slab_mutex);
+	list_for_each(pos, &slab_caches)
+		n++;
+	pthread_mutex_unlock(&slab_mutex);
+	return n;
+}
+
+Test(slab, impossible_caches_fail_with_einval_and_a_warning)
+{
+	struct create_args cases[] = {
+		{ "bad-zero", 0, 0, 0, NULL, 0 },
+		{ "bad-huge", (unsigned int)(PAGE_SIZE << SLUB_MAX_ORDER) + 1, 0, 0, NULL, 0 },
+		{ "bad-max", UINT_MAX, 0, 0, NULL, 0 },
+		{ "bad-align3", 64, 3, 0, NULL, 0 },
+		{ "bad-align24", 64, 24, 0, NULL, 0 },
+		{ "bad-align8k", 64, 2 * PAGE_SIZE, 0, NULL, 0 },
+		{ "bad-nm", 0, 0, SLAB_NO_MERGE, NULL, 0 },
+		{ "", 64, 0, 0, NULL, 0 },
+		{ NULL, 64, 0, 0, NULL, 0 },
+	};
+	size_t before = nr_caches();
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char out[4096];
+
+		capture_stderr(create_fn, &cases[i], out, sizeof(out));
+		cr_assert_null(cases[i].ret, "case %zu (%s) created a cache", i, cases[i].name);
+		cr_assert_eq(cases[i].err, EINVAL, "case %zu: errno %d", i, cases[i].err);
+		cr_assert(strstr(out, "kmem_cache_create(") && strstr(out, "is not possible"),
+			  "case %zu: no warning: \"%s\"", i, out);
+		if (cases[i].name && cases[i].name[0])
+			cr_assert(strstr(out, cases[i].name), "case %zu: \"%s\"", i, out);
+	}
+	cr_assert_eq(nr_caches(), before);
+}
+
+static void create_panic_zero(void *arg)
+{
+	kmem_cache_create("panicky", 0, 0, SLAB_PANIC, NULL);
+}
+
+static void create_panic_align(void *arg)
+{
+	kmem_cache_create("panicky-align", 64, 3, SLAB_PANIC | SLAB_NO_MERGE, NULL);
+}
+
+Test(slab, slab_panic_aborts_on_an_impossible_cache)
+{
+	struct kmem_cache *ok = kmem_cache_create("panic-ok", 64, 0, SLAB_PANIC | SLAB_NO_MERGE,
+						  NULL);
+
+	cr_assert_not_null(ok);
+	expect_death(create_panic_zero, NULL, "failed to create slab 'panicky'");
+	expect_death(create_panic_align, NULL, "failed to create slab 'panicky-align'");
+}
+
+/* ---- merging ------------------------------------------------------------ */
+
+Test(slab, compatible_caches_merge_and_show_as_aliases)
+{
+	struct kmem_cache *a = kmem_cache_create("mrg-a", 200, 8, 0, NULL);
+	struct kmem_cache *b = kmem_cache_create("mrg-b", 200, 8, 0, NULL);
+	struct kmem_cache *c = kmem_cache_create("mrg-c", 193, 8, 0, NULL);  /* rounds to 200 */
+	char info[32768];
+	void *x, *y;
+
+	cr_assert(a && b && c);
+	cr_assert_eq(b, a);
+	cr_assert_eq(c, a);
+	slabinfo(info, sizeof(info));
+	cr_assert(strstr(info, "\n# alias mrg-a: mrg-b mrg-c\n"), "%s", info);
+	cr_assert(has_line_starting(info, "mrg-a "), "%s", info);
+	cr_assert_not(has_line_starting(info, "mrg-b "), "%s", info);
+	cr_assert_not(has_line_starting(info, "mrg-c "), "%s", info);
+
+	/* one cache: objects of one alias go back through another */
+	x = kmem_cache_alloc(b, GFP_KERNEL);
+	y = kmem_cache_alloc(c, GFP_KERNEL);
+	cr_assert(x && y && x != y);
+	memset(x, 3, 200);
+	memset(y, 4, 193);
+	kmem_cache_free(a, x);
+	kmem_cache_free(a, y);
+
+	/* destroying aliases leaves the shared cache working */
+	kmem_cache_destroy(b);
+	kmem_cache_destroy(c);
+	x = kmem_cache_alloc(a, GFP_KERNEL);
+	cr_assert_not_null(x);
+	memset(x, 5, 200);
+	kmem_cache_free(a, x);
+	kmem_cache_destroy(a);
+}
+
+Test(slab, no_merge_flag_and_ctor_prevent_merging)
+{
+	struct kmem_cache *base = kmem_cache_create("nm-base", 232, 8, 0, NULL);
+	struct kmem_cache *flag = kmem_cache_create("nm-flag", 232, 8, SLAB_NO_MERGE, NULL);
+	struct kmem_cache *ctor = kmem_cache_create("nm-ctor", 232, 8, 0, nop_ctor);
+	struct kmem_cache *ctl = kmem_cache_create("nm-control", 232, 8, 0, NULL);
+	struct kmem_cache *first_nm = kmem_cache_create("nm-first", 264, 8, SLAB_NO_MERGE, NULL);
+	struct kmem_cache *after_nm = kmem_cache_create("nm-after", 264, 8, 0, NULL);
+	/* 328 with a ctor: 336-byte stride; a plain 336 cache must not join it */
+	struct kmem_cache *first_ct = kmem_cache_create("nm-firstct", 328, 8, 0, nop_ctor);
+	struct kmem_cache *after_ct = kmem_cache_create("nm-afterct", 336, 8, 0, NULL);
+	struct kmem_cache *recl = kmem_cache_create("nm-recl", 232, 8, SLAB_RECLAIM_ACCOUNT, NULL);
+	char info[32768];
+
+	cr_assert(base && flag && ctor && ctl && first_nm && after_nm && first_ct && after_ct && recl);
+	cr_assert_eq(ctl, base, "control: a compatible cache did merge");
+	cr_assert_neq(flag, base);
+	cr_assert_neq(ctor, base);
+	cr_assert_neq(after_nm, first_nm);
+	cr_assert_neq(after_ct, first_ct);
+	cr_assert_neq(recl, base);
+	cr_assert_str_eq(kmem_cache_name(flag), "nm-flag");
+	cr_assert_str_eq(kmem_cache_name(ctor), "nm-ctor");
+	cr_assert_str_eq(kmem_cache_name(first_nm), "nm-first");
+	cr_assert_str_eq(kmem_cache_name(first_ct), "nm-firstct");
+	slabinfo(info, sizeof(info));
+	cr_assert(strstr(info, "\n# alias nm-base: nm-control\n"), "%s", info);
+	cr_assert(has_line_starting(info, "nm-flag "), "%s", info);
+	cr_assert(has_line_starting(info, "nm-ctor "), "%s", info);
+	cr_assert(has_line_starting(info, "nm-first "), "%s", info);
+	cr_assert(has_line_starting(info, "nm-firstct "), "%s", info);
+	cr_assert_not(has_line_starting(info, "# alias nm-first"), "%s", info);
+	cr_assert_not(has_line_starting(info, "# alias nm-flag"), "%s", info);
+	cr_assert_not(has_line_starting(info, "# alias nm-ctor"), "%s", info);
+}
+
+/* ---- allocation patterns ------------------------------------------------ */
+
+enum free_order { LIFO, FIFO, RANDOM };
+
+static void pattern_test(enum free_order how)
+{
+	const unsigned int size = 72;
+	struct kmem_cache *s = mkcache("pattern", size);
+	unsigned int per = objects_per_slab(s);
+	size_t n = 5 * (size_t)per + 3;
+	void **objs = calloc(n, sizeof(*objs));
+	uint64_t rng = 0x1234567 + how;
+
+	cr_assert_not_null(objs);
+	for (int round = 0; round < 3; round++) {
+		for (size_t i = 0; i < n; i++) {
+			objs[i] = kmem_cache_alloc(s, GFP_KERNEL);
+			cr_assert_not_null(objs[i]);
+			cr_assert_eq(compound_head_of(objs[i])->slab_cache, s);
+			stamp(objs[i], size, i + (uint64_t)round * n);
+		}
+		assert_disjoint(objs, n, size);
+		cr_assert_geq(distinct_slabs(objs, n), 6);
+		for (size_t i = 0; i < n; i++)
+			cr_assert(stamp_ok(objs[i], size, i + (uint64_t)round * n),
+				  "round %d object %zu overwritten", round, i);
+		cr_assert_eq(live_objects(s), (long)n);
+		if (how == RANDOM)
+			test_shuffle(objs, n, &rng);
+		for (size_t i = 0; i < n; i++)
+			kmem_cache_free(s, objs[how == LIFO ? n - 1 - i : i]);
+		cr_assert_eq(live_objects(s), 0);
+	}
+	if (how == LIFO) {
+		/* the freelist is a stack: the object just freed comes back first */
+		for (int i = 0; i < 100; i++) {
+			void *x = kmem_cache_alloc(s, GFP_KERNEL);
+
+			kmem_cache_free(s, x);
+			cr_assert_eq(kmem_cache_alloc(s, GFP_KERNEL), x);
+			kmem_cache_free(s, x);
+		}
+	}
+	kmem_cache_shrink(s);
+	cr_assert_eq(cache_slabs(s), 0);
+	cr_assert_eq(cache_objects(s), 0);
+	free(objs);
+	cr_assert_eq(kmem_check_all(), 0);
+}
+
+Test(slab, alloc_free_lifo)
+{
+	pattern_test(LIFO);
+}
+
+Test(slab, alloc_free_fifo)
+{
+	pattern_test(FIFO);
+}
+
+Test(slab, alloc_free_random)
+{
+	pattern_test(RANDOM);
+}
+
+Test(slab, objects_are_distinct_and_writable_for_every_size)
+{
+	static const unsigned int sizes[] = {
+		1, 8, 13, 24, 56, 100, 250, 1000, 1500, 4000, 4096, 5000, 9000, 16384, 32768,
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
+		char name[32];
+		struct kmem_cache *s;
+		unsigned int per;
+		size_t n;
+		void **objs;
+
+		snprintf(name, sizeof(name), "wr-%u", sizes[i]);
+		s = mkcache(name, sizes[i]);
+		per = objects_per_slab(s);
+		n = 3 * (size_t)per + 1;
+		objs = calloc(n, sizeof(*objs));
+		cr_assert_not_null(objs);
+		for (size_t j = 0; j < n; j++) {
+			objs[j] = kmem_cache_alloc(s, GFP_KERNEL);
+			cr_assert_not_null(objs[j]);
+			stamp(objs[j], sizes[i], j);
+		}
+		assert_disjoint(objs, n, sizes[i]);
+		for (size_t j = 0; j < n; j++)
+			cr_assert(stamp_ok(objs[j], sizes[i], j), "size %u object %zu", sizes[i], j);
+		/* every object lies inside its slab */
+		for (size_t j = 0; j < n; j++) {
+			struct page *slab = compound_head_of(objs[j]);
+			char *start = page_address(slab);
+
+			cr_assert_leq((char *)objs[j] + sizes[i],
+				      start + (PAGE_SIZE << slab->order));
+		}
+		for (size_t j = 0; j < n; j++)
+			kmem_cache_free(s, objs[j]);
+		kmem_cache_shrink(s);
+		cr_assert_eq(cache_slabs(s), 0, "size %u", sizes[i]);
+		free(objs);
+		kmem_cache_destroy(s);
+	}
+}
+
+Test(slab, shrink_gives_every_empty_slab_back)
+{
+	long before = free_pages_now();
+	struct kmem_cache *s = mkcache("shrinkme", 500);
+	unsigned int per = objects_per_slab(s);
+	size_t n = 10 * (size_t)per;
+	void **objs = calloc(n, sizeof(*objs));
+	uint64_t rng = 99;
+	size_t nslabs;
+	unsigned int order;
+
+	cr_assert_not_null(objs);
+	for (size_t i = 0; i < n; i++) {
+		objs[i] = kmem_cache_alloc(s, GFP_KERNEL);
+		cr_assert_not_null(objs[i]);
+		memset(objs[i], 0x42, 500);
+	}
+	nslabs = distinct_slabs(objs, n);
+	order = compound_head_of(objs[0])->order;
+	cr_assert_geq(nslabs, 10);
+	cr_assert_eq(cache_slabs(s), (long)nslabs);
+	cr_assert_eq(cache_objects(s), (long)(nslabs * per));
+	cr_assert_eq(free_pages_now(), before - (long)(nslabs << order),
+		     "%zu slabs of order %u", nslabs, order);
+	test_shuffle(objs, n, &rng);
+	for (size_t i = 0; i < n; i++)
+		kmem_cache_free(s, objs[i]);
+	kmem_cache_shrink(s);
+	cr_assert_eq(cache_slabs(s), 0);
+	cr_assert_eq(cache_objects(s), 0);
+	cr_assert_eq(atomic_load(&s->slabs_freed), atomic_load(&s->slabs_allocated));
+	cr_assert_eq(free_pages_now(), before);
+	/* and the cache still works */
+	objs[0] = kmem_cache_alloc(s, GFP_KERNEL);
+	cr_assert_not_null(objs[0]);
+	kmem_cache_free(s, objs[0]);
+	free(objs);
+	cr_assert_eq(kmem_check_all(), 0);
+}
+
+static bool all_zero(const void *p, size_t n)
+{
+	const unsigned char *c = p;
+
+	for (size_t i = 0; i < n; i++)
+		if (c[i])
+			return false;
+	return true;
+}
+
+struct dirty_free_job {
+	struct kmem_cache *s;
+	void **objs;
+	size_t n;
+	unsigned int size;
+};
+
+static void *dirty_and_free(void *arg)
+{
+	struct dirty_free_job *j = arg;
+
+	for (size_t i = 0; i < j->n; i++) {
+		memset(j->objs[i], 0xd1, j->size);
+		kmem_cache_free(j->s, j->objs[i]);
+	}
+	return NULL;
+}
+
+static void zalloc_test(struct kmem_cache *s, unsigned int size)
+{
+	unsigned int per = objects_per_slab(s);
+	size_t n = 3 * (size_t)per + 1;
+	void **objs = calloc(n, sizeof(*objs));
+	uint64_t rng = 5;
+
+	cr_assert_not_null(objs);
+	for (int round = 0; round < 3; round++) {
+		for (size_t i = 0; i < n; i++) {
+			objs[i] = kmem_cache_zalloc(s, GFP_KERNEL);
+			cr_assert_not_null(objs[i]);
+			cr_assert(all_zero(objs[i], size), "round %d object %zu not zero", round, i);
+			memset(objs[i], 0xff, size);
+		}
+		test_shuffle(objs, n, &rng);
+		if (round == 1) {
+			/* dirtied and freed by another thread: remote lists */
+			struct dirty_free_job j = { s, objs, n, size };
+
+			run_thread(dirty_and_free, &j);
+		} else {
+			for (size_t i = 0; i < n; i++)
+				kmem_cache_free(s, objs[i]);
+		}
+	}
+	/* the object just freed comes straight back, and zeroed */
+	for (int i = 0; i < 50; i++) {
+		unsigned char *o = kmem_cache_alloc(s, GFP_KERNEL);
+		unsigned char *z;
+
+		memset(o, 0xee, size);
+		kmem_cache_free(s, o);
+		z = kmem_cache_zalloc(s, GFP_KERNEL);
+		cr_assert_eq(z, o);
+		cr_assert(all_zero(z, size));
+		kmem_cache_free(s, z);
+	}
+	/* __GFP_ZERO through kmem_cache_alloc means the same */
+	for (int i = 0; i < 50; i++) {
+		unsigned char *o = kmem_cache_alloc(s, GFP_KERNEL);
+
+		memset(o, 0xee, size);
+		kmem_cache_free(s, o);
+		o = kmem_cache_alloc(s, GFP_KERNEL | __GFP_ZERO);
+		cr_assert(all_zero(o, size));
+		kmem_cache_free(s, o);
+	}
+	free(objs);
+}
+
+Test(slab, zalloc_zeroes_fresh_and_recycled_objects)
+{
+	zalloc_test(mkcache("zalloc-200", 200), 200);
+	zalloc_test(mkcache("zalloc-8", 8), 8);
+	zalloc_test(mkcache("zalloc-3000", 3000), 3000);
+	zalloc_test(kmem_cache_create("zalloc-hw", 100, 0, SLAB_HWCACHE_ALIGN | SLAB_NO_MERGE,
+				      NULL), 100);
+}
+
+/* ---- constructors ------------------------------------------------------- */
+
+#define CTOR_SIZE 120
+static atomic_long ctor_calls;
+static void *ctor_seen[4096];
+
+static void counting_ctor(void *p)
+{
+	long n = atomic_fetch_add(&ctor_calls, 1);
+
+	if (n < (long)ARRAY_SIZE(ctor_seen))
+		ctor_seen[n] = p;
+	memset(p, 0xc7, CTOR_SIZE);
+}
+
+Test(slab, ctor_runs_once_per_object_when_its_slab_is_created)
+{
+	struct kmem_cache *s = kmem_cache_create("ctor-cache", CTOR_SIZE, 0, 0, counting_ctor);
+	struct page *slab0;
+	long k, back = 0;
+	void **objs, **all;
+
+	cr_assert_not_null(s);
+	cr_assert_eq(atomic_load(&ctor_calls), 0, "ctor ran before any slab existed");
+	void *o0 = kmem_cache_alloc(s, GFP_KERNEL);
+
+	cr_assert_not_null(o0);
+	slab0 = compound_head_of(o0);
+	k = atomic_load(&ctor_calls);
+	cr_assert_eq(k, slab0->objects, "one slab of %u objects, %ld ctor calls",
+		     slab0->objects, k);
+	cr_assert_gt(k, 1);
+	cr_assert_leq(k, (long)ARRAY_SIZE(ctor_seen) / 4);
+	for (long i = 0; i < k; i++)
+		cr_assert_eq(compound_head_of(ctor_seen[i]), slab0);
+	assert_disjoint(ctor_seen, (size_t)k, CTOR_SIZE);
+
+	objs = calloc((size_t)k + 1, sizeof(*objs));
+	cr_assert_not_null(objs);
+	objs[0] = o0;
+	for (long i = 1; i < k; i++) {
+		objs[i] = kmem_cache_alloc(s, GFP_KERNEL);
+		cr_assert_eq(compound_head_of(objs[i]), slab0);
+	}
+	cr_assert_eq(atomic_load(&ctor_calls), k, "ctor ran on allocation");
+	for (long i = 0; i < k; i++) {
+		const unsigned char *c = objs[i];
+
+		for (int b = 0; b < CTOR_SIZE; b++)
+			cr_assert_eq(c[b], 0xc7, "object %ld byte %d not in ctor state", i, b);
+	}
+	/* the next object needs a new slab: k more calls */
+	objs[k] = kmem_cache_alloc(s, GFP_KERNEL);
+	cr_assert_neq(compound_head_of(objs[k]), slab0);
+	cr_assert_eq(atomic_load(&ctor_calls), 2 * k);
+
+	/*
+	 * Objects keep their state while free: the free pointer is outside.
+	 * The two slabs hold 2k objects; allocating 2k again gives each of
+	 * ours back with what we wrote, the others in ctor state, and needs
+	 * no new slab.
+	 */
+	for (long i = 0; i <= k; i++)
+		memset(objs[i], (int)(i & 0x7f) + 1, CTOR_SIZE);
+	for (long i = 0; i <= k; i++)
+		kmem_cache_free(s, objs[i]);
+	all = calloc(2 * (size_t)k, sizeof(*all));
+	cr_assert_not_null(all);
+	for (long i = 0; i < 2 * k; i++) {
+		unsigned char *o = kmem_cache_alloc(s, GFP_KERNEL);
+		long idx = -1;
+		int want;
+
+		all[i] = o;
+		for (long j = 0; j <= k; j++)
+			if (objs[j] == o)
+				idx = j;
+		want = idx >= 0 ? (int)(idx & 0x7f) + 1 : 0xc7;
+		if (idx >= 0)
+			back++;
+		for (int b = 0; b < CTOR_SIZE; b++)
+			cr_assert_eq(o[b], want, "object %p (ours: %ld) byte %d is %#x, want %#x",
+				     (void *)o, idx, b, o[b], want);
+	}
+	cr_assert_eq(back, k + 1, "%ld of our %ld objects came back", back, k + 1);
+	assert_disjoint(all, 2 * (size_t)k, CTOR_SIZE);
+	cr_assert_eq(atomic_load(&ctor_calls), 2 * k, "ctor ran on reuse");
+	for (long i = 0; i < 2 * k; i++)
+		kmem_cache_free(s, all[i]);
+	free(all);
+	kmem_cache_shrink(s);
+	cr_assert_eq(cache_slabs(s), 0);
+	/* a slab created again runs the ctor again, once per object */
+	o0 = kmem_cache_alloc(s, GFP_KERNEL);
+	cr_assert_eq(atomic_load(&ctor_calls), 3 * k);
+	kmem_cache_free(s, o0);
+	free(objs);
+}
+
+/* ---- frees from other threads ------------------------------------------ */
+
+struct free_job {
+	struct kmem_cache *s;
+	void **objs;
+	size_t n;
+};
+
+static void *free_all(void *arg)
+{
+	struct free_job *j = arg;
+
+	for (size_t i = 0; i < j->n; i++)
+		kmem_cache_free(j->s, j->objs[i]);
+	return NULL;
+}
+
+static bool in_set(void *p, void **set, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (set[i] == p)
+			return true;
+	return false;
+}
+
+Test(slab, remote_frees_come_back_when_the_freelist_runs_dry)
+{
+	struct kmem_cache *s = mkcache("remote", 64);
+	unsigned int per = objects_per_slab(s);   /* leaves one fresh active slab */
+	size_t half = per / 2, rest = per - half;
+	void **mine = calloc(per, sizeof(void *)), **later = calloc(per + 1, sizeof(void *));
+	struct free_job job;
+	struct page *slab;
+
+	cr_assert(mine && later);
+	cr_assert_geq(per, 4);
+	for (size_t i = 0; i < half; i++) {
+		mine[i] = kmem_cache_alloc(s, GFP_KERNEL);
+		stamp(mine[i], 64, i);
+	}
+	slab = compound_head_of(mine[0]);
+	for (size_t i = 0; i < half; i++)
+		cr_assert_eq(compound_head_of(mine[i]), slab);
+	cr_assert_eq(slab->slab_owner, kmem_current);
+
+	job = (struct free_job){ s, mine, half };
+	run_thread(free_all, &job);
+	cr_assert_neq(atomic_load(&slab->remote_free), 0, "no remote frees pending");
+	cr_assert_eq(remote_count(s, slab), half);
+	cr_assert_eq(atomic_load(&s->free_remote), half);
+	cr_assert_eq(live_objects(s), 0);
+
+	/* the rest of the freelist first, none of the remotely freed ones */
+	for (size_t i = 0; i < rest; i++) {
+		later[i] = kmem_cache_alloc(s, GFP_KERNEL);
+		cr_assert_eq(compound_head_of(later[i]), slab);
+		cr_assert_not(in_set(later[i], mine, half),
+			      "object %zu was freed remotely but came back early", i);
+	}
+	/* then exactly the objects the other thread freed */
+	for (size_t i = 0; i < half; i++) {
+		void *o = kmem_cache_alloc(s, GFP_KERNEL);
+
+		cr_assert(in_set(o, mine, half), "allocation %zu: %p is not a remote-freed object",
+			  i, o);
+		cr_assert_not(in_set(o, later, rest + i));
+		later[rest + i] = o;
+	}
+	cr_assert_eq(atomic_load(&slab->remote_free), 0);
+	/* the slab is used up: the next object is from another slab */
+	later[per] = kmem_cache_alloc(s, GFP_KERNEL);
+	cr_assert_neq(compound_head_of(later[per]), slab);
+	cr_assert_eq(live_objects(s), (long)per + 1);
+	for (size_t i = 0; i <= per; i++)
+		kmem_cache_free(s, later[i]);
+	kmem_cache_shrink(s);
+	cr_assert_eq(cache_slabs(s), 0);
+	free(mine);
+	free(later);
+}
+
+struct adopt_job {
+	struct kmem_cache *s;
+	void *victim, *victim2;
+	struct kmem_thread *self;
+	struct kmem_thread *owner_after;
+	uintptr_t remote_after;
+	bool on_partial;
+	void *got, *got2;
+};
+
+static void *adopt_thread(void *arg)
+{
+	struct adopt_job *j = arg;
+	struct page *slab = compound_head_of(j->victim);
+
+	kmem_cache_free(j->s, j->victim);
+	j->self = kmem_current;
+	j->owner_after = slab->slab_owner;
+	j->remote_after = atomic_load(&slab->remote_free);
+	j->on_partial = j->self && on_thread_partial(j->self, j->s, slab);
+	j->got = kmem_cache_alloc(j->s, GFP_KERNEL);      /* the adopted slab's one free object */
+	kmem_cache_free(j->s, j->victim2);                /* now a free into our own slab */
+	j->got2 = kmem_cache_alloc(j->s, GFP_KERNEL);
+	kmem_cache_free(j->s, j->got2);
+	kmem_cache_free(j->s, j->got);
+	return NULL;
+}
+
+Test(slab, full_slab_is_adopted_by_the_freeing_thread)
+{
+	struct kmem_cache *s = mkcache("adopt", 256);
+	unsigned int per = objects_per_slab(s);
+	void **objs = calloc(per + 1, sizeof(void *));
+	struct adopt_job job;
+	struct page *slab1;
+
+	cr_assert_not_null(objs);
+	cr_assert_geq(per, 8);
+	for (unsigned int i = 0; i <= per; i++)
+		objs[i] = kmem_cache_alloc(s, GFP_KERNEL);
+	slab1 = compound_head_of(objs[0]);
+	for (unsigned int i = 0; i < per; i++)
+		cr_assert_eq(compound_head_of(objs[i]), slab1);
+	cr_assert_neq(compound_head_of(objs[per]), slab1);
+
+	/* slab1 is full: nobody owns it, it is on no list */
+	cr_assert_null(slab1->slab_owner);
+	cr_assert_eq(atomic_load(&slab1->remote_free), SLAB_REMOTE_FULL);
+	cr_assert_not(on_node_partial(s, slab1));
+
+	job = (struct adopt_job){ .s = s, .victim = objs[3], .victim2 = objs[5] };
+	run_thread(adopt_thread, &job);
+	cr_assert_not_null(job.self);
+	cr_assert_eq(job.owner_after, job.self, "the freeing thread did not adopt the slab");
+	cr_assert_eq(job.remote_after, 0);
+	cr_assert(job.on_partial, "adopted slab is not on the thread's partial list");
+	cr_assert_eq(job.got, objs[3], "adopted slab's free object was not reused");
+	cr_assert_eq(job.got2, objs[5]);
+
+	/* the thread exited with two free objects in slab1: node partial */
+	cr_assert_null(slab1->slab_owner);
+	cr_assert(on_node_partial(s, slab1));
+	cr_assert_eq(slab1->inuse, per - 2);
+	cr_assert_eq(live_objects(s), (long)per + 1 - 2);
+	for (unsigned int i = 0; i <= per; i++)
+		if (i != 3 && i != 5)
+			kmem_cache_free(s, objs[i]);
+	cr_assert_eq(live_objects(s), 0);
+	kmem_cache_shrink(s);
+	cr_assert_eq(cache_slabs(s), 0);
+	free(objs);
+}
+
+/* Many threads free (after checking the contents) into one thread's slabs. */
+#define FREERS 4
+
+struct check_free_job {
+	struct kmem_cache *s;
+	void **objs;
+	size_t n, first, stride;
+	unsigned int size;
+	pthread_barrier_t *start;
+	long bad;
+};
+
+static void *check_and_free(void *arg)
+{
+	struct check_free_job *j = arg;
+
+	pthread_barrier_wait(j->start);
+	for (size_t i = j->first; i < j->n; i += j->stride) {
+		if (!stamp_ok(j->objs[i], j->size, i))
+			j->bad++;
+		kmem_cache_free(j->s, j->objs[i]);
+	}
+	return NULL;
+}
+
+Test(slab, many_threads_free_into_one_threads_slabs)
+{
+	const unsigned int size = 128;
+	struct kmem_cache *s = mkcache("manyfree", size);
+	unsigned int per = objects_per_slab(s);
+	size_t n = 8 * (size_t)per + 5;
+	void **objs = calloc(n, sizeof(*objs));
+
+	cr_assert_not_null(objs);
+	for (int round = 0; round < 20; round++) {
+		pthread_barrier_t start;
+		pthread_t t[FREERS];
+		struct check_free_job jobs[FREERS];
+
+		for (size_t i = 0; i < n; i++) {
+			objs[i] = kmem_cache_alloc(s, GFP_KERNEL);
+			cr_assert_not_null(objs[i]);
+			stamp(objs[i], size, i);
+		}
+		assert_disjoint(objs, n, size);
+		pthread_barrier_init(&start, NULL, FREERS);
+		for (int i = 0; i < FREERS; i++) {
+			jobs[i] = (struct check_free_job){ s, objs, n, (size_t)i, FREERS, size,
+							   &start, 0 };
+			cr_assert_eq(pthread_create(&t[i], NULL, check_and_free, &jobs[i]), 0);
+		}
+		for (int i = 0; i < FREERS; i++) {
+			pthread_join(t[i], NULL);
+			cr_assert_eq(jobs[i].bad, 0, "round %d thread %d saw %ld corrupt objects",
+				     round, i, jobs[i].bad);
+		}
+		pthread_barrier_destroy(&start);
+		cr_assert_eq(live_objects(s), 0, "round %d: objects lost", round);
+	}
+	/* everything can be allocated again, and all of it goes back */
+	for (size_t i = 0; i < n; i++) {
+		objs[i] = kmem_cache_alloc(s, GFP_KERNEL);
+		stamp(objs[i], size, i);
+	}
+	assert_disjoint(objs, n, size);
+	for (size_t i = 0; i < n; i++) {
+		cr_assert(stamp_ok(objs[i], size, i));
+		kmem_cache_free(s, objs[i]);
+	}
+	kmem_cache_shrink(s);
+	cr_assert_eq(cache_slabs(s), 0);
+	free(objs);
+	cr_assert_eq(kmem_check_all(), 0);
+}
+
+/* ---- thread exit -------------------------------------------------------- */
+
+struct exit_job {
+	struct kmem_cache *s;
+	void **objs;
+	size_t n;
+	unsigned int size;
+};
+
+static void *alloc_and_exit(void *arg)
+{
+	struct exit_job *j = arg;
+
+	for (size_t i = 0; i < j->n; i++) {
+		j->objs[i] = kmem_cache_alloc(j->s, GFP_KERNEL);
+		if (j->objs[i])
+			stamp(j->objs[i], j->size, i);
+	}
+	return NULL;
+}
+
+Test(slab, thread_exit_hands_its_slabs_over)
+{
+	const unsigned int size = 96;
+	struct kmem_cache *s = mkcache("exiter", size);
+	unsigned int per = objects_per_slab(s);
+	size_t n = 5 * (size_t)per + 3;
+	void **objs = calloc(n, sizeof(*objs));
+	struct exit_job job = { s, objs, n, size };
+	size_t nslabs, partial = 0, full = 0;
+	uint64_t rng = 11;
+
+	cr_assert_not_null(objs);
+	kmem_cache_shrink(s);           /* objects_per_slab's slab: gone */
+	cr_assert_eq(cache_slabs(s), 0);
+	run_thread(alloc_and_exit, &job);
+	for (size_t i = 0; i < n; i++)
+		cr_assert_not_null(objs[i]);
+	assert_disjoint(objs, n, size);
+	nslabs = distinct_slabs(objs, n);
+	cr_assert_eq(cache_slabs(s), (long)nslabs);
+	/* nobody owns them now: each is full or on the node's partial list */
+	for (size_t i = 0; i < n; i++) {
+		struct page *slab = compound_head_of(objs[i]);
+
+		cr_assert_null(slab->slab_owner, "object %zu: slab still owned", i);
+		if (atomic_load(&slab->remote_free) == SLAB_REMOTE_FULL)
+			full++;
+		else if (on_node_partial(s, slab))
+			partial++;
+		else
+			cr_assert_fail("object %zu: slab %p neither full nor node-partial", i,
+				       (void *)slab);
+	}
+	cr_assert_eq(full + partial, n);
+	cr_assert_gt(partial, 0, "the last, partly used slab is not on the node list");
+	cr_assert_eq(live_objects(s), (long)n, "objects lost at thread exit");
+	for (size_t i = 0; i < n; i++)
+		cr_assert(stamp_ok(objs[i], size, i), "object %zu changed at thread exit", i);
+
+	/* the main thread frees them all */
+	test_shuffle(objs, n, &rng);
+	for (size_t i = 0; i < n; i++)
+		kmem_cache_free(s, objs[i]);
+	cr_assert_eq(live_objects(s), 0, "objects lost after the frees");
+	cr_assert_leq(cache_slabs(s), (long)nslabs);
+
+	/* allocating again works and reuses what is there */
+	for (size_t i = 0; i < n; i++) {
+		objs[i] = kmem_cache_alloc(s, GFP_KERNEL);
+		cr_assert_not_null(objs[i]);
+		stamp(objs[i], size, i);
+	}
+	assert_disjoint(objs, n, size);
+	cr_assert_eq(live_objects(s), (long)n);
+	for (size_t i = 0; i < n; i++) {
+		cr_assert(stamp_ok(objs[i], size, i));
+		kmem_cache_free(s, objs[i]);
+	}
+	kmem_cache_shrink(s);
+	cr_assert_eq(cache_slabs(s), 0);
+	free(objs);
+	cr_assert_eq(kmem_check_all(), 0);
+}
+
+Test(slab, thread_exit_contents_survive)
+{
+	const unsigned int size = 200;
+	struct kmem_cache *s = mkcache("exiter-contents", size);
+	size_t n = 1000;
+	void **objs = calloc(n, sizeof(*objs));
+	struct exit_job job = { s, objs, n, size };
+
+	cr_assert_not_null(objs);
+	for (int round = 0; round < 10; round++) {
+		run_thread(alloc_and_exit, &job);
+		for (size_t i = 0; i < n; i++)
+			cr_assert(stamp_ok(objs[i], size, i), "round %d object %zu", round, i);
+		cr_assert_eq(live_objects(s), (long)n);
+		for (size_t i = 0; i < n; i++)
+			kmem_cache_free(s, objs[i]);
+		cr_assert_eq(live_objects(s), 0);
+	}
+	kmem_cache_shrink(s);
+	cr_assert_eq(cache_slabs(s), 0);
+	free(objs);
+}
+
+/* ---- destroy ------------------------------------------------------------ */
+
+static void destroy_fn(void *arg)
+{
+	kmem_cache_destroy(arg);
+}
+
+Test(slab, destroy_reports_the_exact_number_of_leaked_objects)
+{
+	struct kmem_cache *s = mkcache("leaky", 48);
+	unsigned int per = objects_per_slab(s);
+	size_t n = 3 * (size_t)per + 5, keep = 37;
+	void **objs = calloc(n, sizeof(*objs));
+	uint64_t rng = 3;
+	char out[4096];
+
+	cr_assert_not_null(objs);
+	for (size_t i = 0; i < n; i++)
+		objs[i] = kmem_cache_alloc(s, GFP_KERNEL);
+	test_shuffle(objs, n, &rng);
+	for (size_t i = keep; i < n; i++)
+		kmem_cache_free(s, objs[i]);
+	capture_stderr(destroy_fn, s, out, sizeof(out));
+	cr_assert(strstr(out, "kmem_cache_destroy leaky: Slab cache still has objects (37)\n"),
+		  "stderr: \"%s\"", out);
+	free(objs);
+}
+
+Test(slab, destroy_counts_leaks_exactly_after_remote_frees)
+{
+	struct kmem_cache *s = mkcache("leaky-remote", 80);
+	unsigned int per = objects_per_slab(s);
+	size_t n = 4 * (size_t)per + 7, remote = 2 * (size_t)per + 1, local = 11;
+	size_t keep = n - remote - local;
+	void **objs = calloc(n, sizeof(*objs));
+	struct free_job job;
+	uint64_t rng = 17;
+	char out[4096], want[128];
+
+	cr_assert_not_null(objs);
+	for (size_t i = 0; i < n; i++)
+		objs[i] = kmem_cache_alloc(s, GFP_KERNEL);
+	test_shuffle(objs, n, &rng);
+	job = (struct free_job){ s, objs, remote };
+	run_thread(free_all, &job);
+	for (size_t i = remote; i < remote + local; i++)
+		kmem_cache_free(s, objs[i]);
+	snprintf(want, sizeof(want),
+		 "kmem_cache_destroy leaky-remote: Slab cache still has objects (%zu)\n", keep);
+	capture_stderr(destroy_fn, s, out, sizeof(out));
+	cr_assert(strstr(out, want), "want \"%s\", stderr: \"%s\"", want, out);
+	free(objs);
+}
+
+Test(slab, destroy_of_an_empty_cache_prints_nothing)
+{
+	struct kmem_cache *unused = mkcache("never-used", 64);
+	struct kmem_cache *s = mkcache("used-empty", 300);
+	size_t n = 2000;
+	void **objs = calloc(n, sizeof(*objs));
+	struct free_job job;
+	char out[4096];
+	size_t len;
+
+	cr_assert_not_null(objs);
+	for (size_t i = 0; i < n; i++)
+		objs[i] = kmem_cache_alloc(s, GFP_KERNEL);
+	job = (struct free_job){ s, objs, n / 2 };
+	run_thread(free_all, &job);
+	for (size_t i = n / 2; i < n; i++)
+		kmem_cache_free(s, objs[i]);
+	len = capture_stderr(destroy_fn, s, out, sizeof(out));
+	cr_assert_eq(len, 0, "stderr: \"%s\"", out);
+	len = capture_stderr(destroy_fn, unused, out, sizeof(out));
+	cr_assert_eq(len, 0, "stderr: \"%s\"", out);
+	free(objs);
+}
+
+/* ---- misuse ------------------------------------------------------------- */
+
+static void free_wrong_cache(void *arg)
+{
+	struct kmem_cache *a = mkcache("cache-a", 64), *b = mkcache("cache-b", 64);
+	void *o = kmem_cache_alloc(a, GFP_KERNEL);
+
+	kmem_cache_free(b, o);
+}
+
+Test(slab, free_to_the_wrong_cache_aborts)
+{
+	expect_death(free_wrong_cache, NULL, "wrong slab cache");
+}
+
+static void double_free_active(void *arg)
+{
+	struct kmem_cache *s = mkcache("dfree-cache", 64);
+	void *keep = kmem_cache_alloc(s, GFP_KERNEL);
+	void *o = kmem_cache_alloc(s, GFP_KERNEL);
+
+	(void)keep;
+	kmem_cache_free(s, o);
+	kmem_cache_free(s, o);
+}
+
+/* The object is in a full slab: its first free adopts the slab. */
+static void double_free_full(void *arg)
+{
+	struct kmem_cache *s = mkcache("dfree-full", 64);
+	void **objs = calloc(4096, sizeof(void *));
+	struct page *slab;
+	size_t i = 0;
+
+	objs[i] = kmem_cache_alloc(s, GFP_KERNEL);
+	slab = compound_head_of(objs[0]);
+	while (compound_head_of(objs[i]) == slab)
+		objs[++i] = kmem_cache_alloc(s, GFP_KERNEL);
+	kmem_cache_free(s, objs[1]);
+	kmem_cache_free(s, objs[1]);
+}
+
+static void *free_twice(void *arg)
+{
+	struct free_job *j = arg;
+
+	kmem_cache_free(j->s, j->objs[0]);
+	kmem_cache_free(j->s, j->objs[0]);
+	return NULL;
+}
+
+/* Freed twice by a thread that does not own the slab. */
+static void double_free_remote(void *arg)
+{
+	struct kmem_cache *s = mkcache("dfree-remote", 64);
+	void *o = kmem_cache_alloc(s, GFP_KERNEL);
+	struct free_job j = { s, &o, 1 };
+	pthread_t t;
+
+	pthread_create(&t, NULL, free_twice, &j);
+	pthread_join(t, NULL);
+}
+
+Test(slab, double_free_aborts_naming_the_cache)
+{
+	expect_death(double_free_active, NULL, "double free");
+	expect_death(double_free_active, NULL, "dfree-cache");
+	expect_death(double_free_full, NULL, "double free");
+	expect_death(double_free_full, NULL, "dfree-full");
+	expect_death(double_free_remote, NULL, "double free");
+	expect_death(double_free_remote, NULL, "dfree-remote");
+}
+
+static void free_interior(void *arg)
+{
+	struct kmem_cache *s = mkcache("interior", 64);
+	char *o = kmem_cache_alloc(s, GFP_KERNEL);
+
+	kmem_cache_free(s, o + (uintptr_t)arg);
+}
+
+Test(slab, free_of_an_interior_pointer_aborts)
+{
+	expect_death(free_interior, (void *)(uintptr_t)8, "invalid pointer");
+	expect_death(free_interior, (void *)(uintptr_t)1, "invalid pointer");
+	expect_death(free_interior, (void *)(uintptr_t)63, "invalid pointer");
+}
+
+/* ---- nodes -------------------------------------------------------------- */
+
+Test(slab, alloc_node_zero_gives_node_zero_objects)
+{
+	struct kmem_cache *s = mkcache("node0", 160);
+	unsigned int per = objects_per_slab(s);
+	size_t n = 4 * (size_t)per;
+	void **objs = calloc(n, sizeof(*objs));
+
+	cr_assert_not_null(objs);
+	for (size_t i = 0; i < n; i++) {
+		objs[i] = i % 3 ? kmem_cache_alloc_node(s, GFP_KERNEL, 0)
+				: kmem_cache_alloc(s, GFP_KERNEL);
+		cr_assert_not_null(objs[i]);
+		cr_assert_eq(page_to_nid(virt_to_page(objs[i])), 0);
+		stamp(objs[i], 160, i);
+	}
+	assert_disjoint(objs, n, 160);
+	for (size_t i = 0; i < n; i++) {
+		cr_assert(stamp_ok(objs[i], 160, i));
+		kmem_cache_free(s, objs[i]);
+	}
+	for (size_t i = 0; i < n; i++) {
+		objs[i] = kmem_cache_alloc_node(s, GFP_KERNEL | __GFP_ZERO, 0);
+		cr_assert(all_zero(objs[i], 160));
+	}
+	for (size_t i = 0; i < n; i++)
+		kmem_cache_free(s, objs[i]);
+	cr_assert_eq(live_objects(s), 0);
+	kmem_cache_shrink(s);
+	cr_assert_eq(cache_slabs(s), 0);
+	free(objs);
+}
+
+/* ---- slab geometry ------------------------------------------------------ */
+
+static void check_geometry(const struct kmem_cache *s, unsigned int stride)
+{
+	unsigned long slab = PAGE_SIZE << s->order;
+	unsigned long left = slab - (unsigned long)s->objects * s->size;
+
+	cr_assert_eq(s->size, stride, "object %u: stride %u, expected %u",
+		     s->object_size, s->size, stride);
+	cr_assert_leq(s->order, SLUB_MAX_ORDER);
+	cr_assert_eq(s->objects, slab / stride, "object %u: %u objects in %lu bytes",
+		     s->object_size, s->objects, slab);
+	cr_assert_leq(left, slab / 16, "object %u (stride %u): order %u wastes %lu of %lu",
+		      s->object_size, stride, s->order, left, slab);
+	cr_assert(s->objects >= 8 || s->order == SLUB_MAX_ORDER,
+		  "object %u: only %u objects per slab", s->object_size, s->objects);
+	/* no smaller order would do: mm/slub.c calculate_order */
+	for (unsigned int o = 0; o < s->order; o++) {
+		unsigned long sl = PAGE_SIZE << o;
+		unsigned long objs = sl / stride;
+
+		cr_assert(objs < 8 || sl - objs * stride > sl / 16,
+			  "object %u: order %u (%lu objects) would have done, got %u",
+			  s->object_size, o, objs, s->order);
+	}
+}
+
+Test(slab, calculate_sizes_bounds_the_waste)
+{
+	for (unsigned int size = 1; size <= 1024; size++) {
+		for (int variant = 0; variant < 4; variant++) {
+			struct kmem_cache probe = { .object_size = size };
+			unsigned int stride = ALIGN_UP(MAX(size, 8u), 8u);
+
+			probe.align = variant & 1 ? 64 : 8;
+			if (variant & 2) {
+				probe.ctor = nop_ctor;
+				stride += 8;    /* the free pointer goes after the object */
+			}
+			stride = ALIGN_UP(stride, probe.align);
+			cr_assert_eq(calculate_sizes(&probe), 0, "size %u", size);
+			check_geometry(&probe, stride);
+		}
+	}
+}
+
+Test(slab, real_caches_use_the_geometry)
+{
+	static const unsigned int sizes[] = {
+		8, 24, 56, 100, 200, 300, 500, 700, 1000, 1024, 2000, 5000,
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
+		char name[32];
+		struct kmem_cache *s;
+		struct page *slab;
+		void *o;
+
+		snprintf(name, sizeof(name), "geo-%u", sizes[i]);
+		s = mkcache(name, sizes[i]);
+		if (sizes[i] <= 1024)
+			check_geometry(s, ALIGN_UP(sizes[i], 8u));
+		o = kmem_cache_alloc(s, GFP_KERNEL);
+		slab = compound_head_of(o);
+		cr_assert_eq(slab->order, s->order);
+		cr_assert_eq(slab->objects, (PAGE_SIZE << slab->order) / s->size);
+		kmem_cache_free(s, o);
+	}
+	for (unsigned int i = 0; i < KMALLOC_NR_CACHES && kmalloc_sizes[i] <= 1024; i++)
+		check_geometry(kmalloc_caches[i], kmalloc_sizes[i]);
+}
+
+/* ---- concurrent churn --------------------------------------------------- */
+
+#define CHURN_THREADS 4
+#define CHURN_ITERS   20000
+#define CHURN_QCAP    512
+#define CHURN_LOCAL   64
+#define CHURN_CACHES  3
+
+struct churn_item {
+	struct kmem_cache *s;
+	void *obj;
+	unsigned int size;
+	uint64_t tag;
+};
+
+static struct {
+	pthread_mutex_t lock;
+	struct churn_item q[CHURN_QCAP];
+	size_t head, n;
+} churn_queue = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static struct kmem_cache *churn_caches[CHURN_CACHES];
+static unsigned int churn_sizes[CHURN_CACHES] = { 24, 200, 1000 };
+static atomic_long churn_errors;
+static pthread_barrier_t churn_start;
+
+static bool churn_push(const struct churn_item *it)
+{
+	bool ok = false;
+
+	pthread_mutex_lock(&churn_queue.lock);
+	if (churn_queue.n < CHURN_QCAP) {
+		churn_queue.q[(churn_queue.head + churn_queue.n) % CHURN_QCAP] = *it;
+		churn_queue.n++;
+		ok = true;
+	}
+	pthread_mutex_unlock(&churn_queue.lock);
+	return ok;
+}
+
+static bool churn_pop(struct churn_item *it)
+{
+	bool ok = false;
+
+	pthread_mutex_lock(&churn_queue.lock);
+	if (churn_queue.n) {
+		*it = churn_queue.q[churn_queue.head];
+		churn_queue.head = (churn_queue.head + 1) % CHURN_QCAP;
+		churn_queue.n--;
+		ok = true;
+	}
+	pthread_mutex_unlock(&churn_queue.lock);
+	return ok;
+}
+
+static void churn_release(const struct churn_item *it)
+{
+	if (!stamp_ok(it->obj, it->size, it->tag))
+		atomic_fetch_add(&churn_errors, 1);
+	kmem_cache_free(it->s, it->obj);
+}
+
+static bool churn_alloc(struct churn_item *it, uint64_t *rng, uint64_t tag)
+{
+	unsigned int c = (unsigned int)(test_rand(rng) % CHURN_CACHES);
+
+	it->s = churn_caches[c];
+	it->size = churn_sizes[c];
+	it->tag = tag;
+	it->obj = kmem_cache_alloc(it->s, GFP_KERNEL);
+	if (!it->obj) {
+		atomic_fetch_add(&churn_errors, 1);
+		return false;
+	}
+	if (c == 2 && (uintptr_t)it->obj % 64)
+		atomic_fetch_add(&churn_errors, 1);
+	stamp(it->obj, it->size, tag);
+	return true;
+}
+
+/* A short-lived private cache: create, fill, empty, check, destroy. */
+static void churn_private_cache(int id, int round)
+{
+	char name[32];
+	void *objs[100];
+	struct kmem_cache *s;
+
+	snprintf(name, sizeof(name), "churn-p%d-%d", id, round);
+	s = kmem_cache_create(name, 40 + 8 * (unsigned int)id, 8, SLAB_NO_MERGE, NULL);
+	if (!s) {
+		atomic_fetch_add(&churn_errors, 1);
+		return;
+	}
+	for (int i = 0; i < 100; i++) {
+		objs[i] = kmem_cache_alloc(s, GFP_KERNEL);
+		if (!objs[i]) {
+			atomic_fetch_add(&churn_errors, 1);
+			return;
+		}
+		stamp(objs[i], 40, (uint64_t)i);
+	}
+	for (int i = 0; i < 100; i++) {
+		if (!stamp_ok(objs[i], 40, (uint64_t)i))
+			atomic_fetch_add(&churn_errors, 1);
+		kmem_cache_free(s, objs[i]);
+	}
+	if (live_objects(s) != 0)
+		atomic_fetch_add(&churn_errors, 1);
+	kmem_cache_destroy(s);
+}
+
+static void *churn_thread(void *arg)
+{
+	int id = (int)(uintptr_t)arg;
+	uint64_t rng = 0x9e3779b97f4a7c15ULL * (uint64_t)(id + 1);
+	struct churn_item local[CHURN_LOCAL], it;
+	size_t nlocal = 0;
+	uint64_t serial = (uint64_t)id << 40;
+
+	pthread_barrier_wait(&churn_start);
+	for (int iter = 0; iter < CHURN_ITERS; iter++) {
+		unsigned int r = (unsigned int)(test_rand(&rng) % 8);
+
+		if (iter % 2500 == 1249) {
+			churn_private_cache(id, iter);
+		} else if (r < 3) {
+			/* allocate and hand to whichever thread pops it */
+			if (churn_alloc(&it, &rng, serial++) && !churn_push(&it))
+				churn_release(&it);
+		} else if (r < 5) {
+			/* cross-free: most items were allocated by another thread */
+			if (churn_pop(&it))
+				churn_release(&it);
+		} else if (r < 7) {
+			if (nlocal < CHURN_LOCAL && churn_alloc(&it, &rng, serial++))
+				local[nlocal++] = it;
+		} else if (nlocal) {
+			size_t k = test_rand(&rng) % nlocal;
+
+			churn_release(&local[k]);
+			local[k] = local[--nlocal];
+		}
+	}
+	while (nlocal)
+		churn_release(&local[--nlocal]);
+	return NULL;
+}
+
+Test(slab, multithreaded_churn_with_cross_frees)
+{
+	pthread_t t[CHURN_THREADS];
+	struct churn_item it;
+	char out[4096];
+
+	churn_caches[0] = mkcache("churn-24", churn_sizes[0]);
+	churn_caches[1] = kmem_cache_create("churn-200", churn_sizes[1], 8, 0, NULL);
+	churn_caches[2] = kmem_cache_create("churn-1000", churn_sizes[2], 0,
+					    SLAB_HWCACHE_ALIGN | SLAB_NO_MERGE, NULL);
+	cr_assert(churn_caches[1] && churn_caches[2]);
+	pthread_barrier_init(&churn_start, NULL, CHURN_THREADS);
+	for (int i = 0; i < CHURN_THREADS; i++)
+		cr_assert_eq(pthread_create(&t[i], NULL, churn_thread, (void *)(uintptr_t)i), 0);
+	for (int i = 0; i < CHURN_THREADS; i++)
+		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&churn_start);
+	while (churn_pop(&it))
+		churn_release(&it);
+	cr_assert_eq(atomic_load(&churn_errors), 0, "%ld bad objects or failed allocations",
+		     atomic_load(&churn_errors));
+	for (int c = 0; c < CHURN_CACHES; c++) {
+		cr_assert_eq(live_objects(churn_caches[c]), 0, "cache %d: objects lost", c);
+		kmem_cache_shrink(churn_caches[c]);
+		cr_assert_eq(cache_slabs(churn_caches[c]), 0, "cache %d", c);
+		capture_stderr(destroy_fn, churn_caches[c], out, sizeof(out));
+		cr_assert_eq(out[0], '\0', "cache %d: %s", c, out);
+	}
+	cr_assert_eq(kmem_check_all(), 0);
+}
