@@ -36,12 +36,32 @@ static const struct kmem_config kmem_config_defaults = {
 	.sysfs_root = "/sys",
 };
 
+/*
+ * Before libc has set environ (an allocation from a .preinit_array
+ * function, which runs before libc's own initialisation), the process's
+ * initial environment is read from /proc/self/environ instead.
+ */
+static char early_env[64 << 10];
+static ssize_t early_env_len = -1;
+
+static const char *early_getenv(const char *name, size_t len)
+{
+	if (early_env_len < 0)
+		early_env_len = os_read_file("/proc/self/environ", early_env, sizeof(early_env));
+	for (ssize_t i = 0; i < early_env_len; i += (ssize_t)strlen(early_env + i) + 1)
+		if (!strncmp(early_env + i, name, len) && early_env[i + (ssize_t)len] == '=')
+			return early_env + i + len + 1;
+	return NULL;
+}
+
 const char *kmem_getenv(const char *name)
 {
 	size_t len = strlen(name);
 
-	if (!environ || !len || strchr(name, '='))
+	if (!len || strchr(name, '='))
 		return NULL;
+	if (!environ)
+		return early_getenv(name, len);
 	for (char **e = environ; *e; e++)
 		if (!strncmp(*e, name, len) && (*e)[len] == '=')
 			return *e + len + 1;

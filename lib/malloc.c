@@ -4,7 +4,9 @@
  * libkmem exports.
  *
  * Contracts:
- *  - glibc's semantics where programs depend on them: 16-byte alignment,
+ *  - glibc's semantics where programs depend on them: 16-byte alignment
+ *    for blocks of 16 bytes or more (8 below: no type smaller than 16
+ *    bytes needs more, as C requires),
  *    malloc(0) a unique pointer, realloc(p, 0) frees and returns NULL,
  *    realloc never moves a block its usable size still holds, free(NULL)
  *    and malloc_usable_size(NULL) are no-ops, errno ENOMEM from every entry

@@ -187,10 +187,18 @@ Test(config, getenv_without_environ)
 {
 	char **saved;
 
+	char path[4096];
+	const char *p = getenv("PATH");
+
+	cr_assert_not_null(p);
+	snprintf(path, sizeof(path), "%s", p);
 	setenv("KMEM_TEST_VAR", "x", 1);
 	saved = environ;
 	environ = NULL;
+	/* Before libc sets environ, the initial environment comes from
+	 * /proc/self/environ: what was set later is not there. */
 	cr_assert_null(kmem_getenv("KMEM_TEST_VAR"));
+	cr_assert_str_eq(kmem_getenv("PATH"), path);
 	environ = saved;
 	cr_assert_str_eq(kmem_getenv("KMEM_TEST_VAR"), "x");
 }
