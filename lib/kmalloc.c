@@ -91,10 +91,11 @@ void *kmalloc_large_aligned(size_t size, size_t align, gfp_t gfp, int nid)
 	}
 	zeroed = page->flags & PG_zeroed;
 	nr = (size + PAGE_SIZE - 1) >> PAGE_SHIFT;
+	/* the head's block shrinks to one page before its tail goes back */
+	set_page_head(page, 0, PG_large);
+	page->flags &= ~PG_zeroed;
 	if (nr < (1UL << order))
 		free_pages_range(page, nr, 1UL << order);
-	page->flags = (page->flags & ~PG_zeroed) | PG_large;
-	page->order = 0;
 	page->large_pages = nr;
 	page->large_size = size;
 	atomic_fetch_add_explicit(&kmalloc_large_bytes, nr << PAGE_SHIFT, memory_order_relaxed);

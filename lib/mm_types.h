@@ -159,6 +159,18 @@ static inline struct page *__virt_to_page(const void *addr)
 	return __pfn_to_page(__pa(addr) >> PAGE_SHIFT);
 }
 
+/*
+ * Make page the head of an allocated block of 2^order pages.  The order is
+ * stored before the state bit: a KMEM_DEBUG_VM walk that sees PG_head
+ * must also see the block's real order, not a stale one.
+ */
+static inline void set_page_head(struct page *page, unsigned int order, uint32_t extra)
+{
+	page->order = (uint8_t)order;
+	__atomic_signal_fence(__ATOMIC_RELEASE);
+	page->flags = (page->flags & ~(uint32_t)PAGE_STATE_MASK) | PG_head | extra;
+}
+
 /* Per section: node << 3 | zone, written when the section comes online. */
 extern uint16_t *section_links;
 

@@ -441,8 +441,7 @@ void prep_new_page(struct page *page, unsigned int order, gfp_t gfp)
 {
 	bool zeroed = page->flags & PG_zeroed;
 
-	page->flags = (page->flags & ~PAGE_STATE_MASK) | PG_head;
-	page->order = (uint8_t)order;
+	set_page_head(page, order, 0);
 	page->private = 0;
 	if ((gfp & __GFP_ZERO) && !zeroed) {
 		memset(lowmem_page_address(page), 0, PAGE_SIZE << order);
@@ -716,8 +715,8 @@ void free_pages_range(struct page *page, unsigned long first, unsigned long end)
 
 		while (i + (1UL << o) > end)
 			o--;
-		page[i].flags = (page[i].flags & ~(PAGE_STATE_MASK | PG_zeroed)) | PG_head;
-		page[i].order = (uint8_t)o;
+		page[i].flags &= ~PG_zeroed;
+		set_page_head(&page[i], o, 0);
 		free_the_page(&page[i], o);
 		i += 1UL << o;
 	}
@@ -728,8 +727,7 @@ static void *make_alloc_exact(struct page *page, unsigned int order, size_t size
 	unsigned long nr = (size + PAGE_SIZE - 1) >> PAGE_SHIFT;
 
 	for (unsigned long i = 0; i < nr; i++) {
-		page[i].flags = (page[i].flags & ~PAGE_STATE_MASK) | PG_head;
-		page[i].order = 0;
+		set_page_head(&page[i], 0, 0);
 	}
 	free_pages_range(page, nr, 1UL << order);
 	return lowmem_page_address(page);
