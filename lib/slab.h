@@ -191,6 +191,20 @@ static inline bool slab_free_fast(struct kmem_thread *t, struct kmem_cache *s,
 		c->fresh = false;
 		return true;
 	}
+	/*
+	 * One of the thread's other slabs (thread-partial): still no atomic.
+	 * The slab becoming empty is left to the slow path, which decides
+	 * whether to give it back.
+	 */
+	if (likely(slab->slab_owner == t) && likely(slab->inuse > 1) && !t->exiting) {
+		if (unlikely(obj == slab->freelist))
+			slab_double_free(s, obj);
+		set_freepointer(s, obj, slab->freelist);
+		slab->freelist = obj;
+		slab->inuse--;
+		slab->slab_fresh = 0;
+		return true;
+	}
 	return false;
 }
 
