@@ -98,6 +98,12 @@ static void rereserve(char *addr, size_t len)
 		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
 }
 
+static unsigned long sections_online(void)
+{
+	return arena_stats.sections[BACKING_HUGETLB] + arena_stats.sections[BACKING_THP] +
+	       arena_stats.sections[BACKING_4K];
+}
+
 static enum section_backing map_section(char *addr)
 {
 	enum hugepage_policy policy = kmem_config.hugepages;
@@ -116,7 +122,13 @@ static enum section_backing map_section(char *addr)
 	}
 	if (kmem_os.mprotect(addr, SECTION_SIZE, PROT_READ | PROT_WRITE))
 		return BACKING_NONE;
-	if (policy == HUGEPAGES_OFF) {
+	/*
+	 * auto: a small heap stays on 4 KiB pages, where a 2 MiB page would
+	 * be mostly empty memory (it doubled the RSS of small programs);
+	 * THP starts once the heap has grown past AUTO_THP_MIN_SECTIONS.
+	 */
+	if (policy == HUGEPAGES_OFF ||
+	    (policy == HUGEPAGES_AUTO && sections_online() < AUTO_THP_MIN_SECTIONS)) {
 		kmem_os.madvise(addr, SECTION_SIZE, MADV_NOHUGEPAGE);
 		return BACKING_4K;
 	}

@@ -27,7 +27,7 @@
 
 /* ---- config.c: KMEM_* options, read from the environment once -------- */
 enum hugepage_policy {
-	HUGEPAGES_AUTO,      /* hugetlb if the system has free hugepages, else THP */
+	HUGEPAGES_AUTO,      /* hugetlb if the system has free hugepages, else THP past 32 MiB */
 	HUGEPAGES_HUGETLB,   /* MAP_HUGETLB, THP where none are left */
 	HUGEPAGES_THP,       /* madvise(MADV_HUGEPAGE) */
 	HUGEPAGES_OFF,       /* 4 KiB pages, madvise(MADV_NOHUGEPAGE) */
@@ -124,6 +124,10 @@ int parse_cpulist(const char *s, bool *set, int n);
 int topology_node_order(int nid, int *order);
 
 /* ---- arena.c: the reserved "physical memory", sections, mem_map ----- */
+/* auto: sections come online on 4 KiB pages until this many are online
+ * (32 MiB), THP after that. */
+#define AUTO_THP_MIN_SECTIONS 8
+
 enum section_backing {
 	BACKING_NONE,          /* offline */
 	BACKING_HUGETLB,

@@ -375,7 +375,10 @@ static struct child_result run_child(const char *mode)
 static void check_child_backing(const char *mode, const struct child_result *r,
 				int nr_huge, long hp_kb)
 {
-	enum section_backing fb = thp_supported() ? BACKING_THP : BACKING_4K;
+	/* auto mode brings its first AUTO_THP_MIN_SECTIONS sections online on
+	 * 4 KiB pages; the children bring fewer than that online */
+	enum section_backing fb = thp_supported() && strncmp(mode, "auto", 4)
+				  ? BACKING_THP : BACKING_4K;
 
 	cr_assert_eq(r->sections[BACKING_HUGETLB], (unsigned long)nr_huge,
 		     "%s: %lu hugetlb sections, want %d", mode, r->sections[BACKING_HUGETLB], nr_huge);
@@ -565,4 +568,30 @@ Test(hugepage_sys, hugetlb_pool_and_fallbacks, .fini = restore_nr_hugepages, .ti
 	}
 	restore_nr_hugepages();
 	cr_assert_eq(read_nr_hugepages(), saved_nr_hugepages, "nr_hugepages restored");
+}
+
+/* auto: the first AUTO_THP_MIN_SECTIONS sections on 4 KiB pages (a small
+ * heap gains nothing from huge pages), THP from then on.  hugetlb pages
+ * may be in play if another test reserved some: they count as huge. */
+Test(hugepage_auto, small_heaps_stay_on_4k_pages)
+{
+	struct page *blocks[AUTO_THP_MIN_SECTIONS + 4];
+
+	kmem_test_init("KMEM_LIMIT=128M", "KMEM_HUGEPAGES=auto", NULL);
+	for (int i = 0; i < AUTO_THP_MIN_SECTIONS + 4; i++) {
+		blocks[i] = alloc_pages(GFP_KERNEL, MAX_ORDER);
+		cr_assert_not_null(blocks[i]);
+		memset(page_address(blocks[i]), i, 4096);
+	}
+	for (int i = 0; i < AUTO_THP_MIN_SECTIONS + 4; i++) {
+		int b = section_state[page_to_pfn(blocks[i]) >> SECTION_ORDER];
+		bool early = arena_stats.sections[BACKING_HUGETLB] == 0 && i < AUTO_THP_MIN_SECTIONS;
+
+		if (b == BACKING_HUGETLB)
+			continue;
+		if (early)
+			cr_assert_eq(b, BACKING_4K, "section %d: backing %d", i, b);
+		else if (i >= AUTO_THP_MIN_SECTIONS && thp_supported())
+			cr_assert_eq(b, BACKING_THP, "section %d: backing %d", i, b);
+	}
 }
