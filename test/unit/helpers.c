@@ -61,6 +61,34 @@ void expect_death(void (*fn)(void *), void *arg, const char *needle)
 	cr_assert(strstr(out, needle), "stderr lacks \"%s\":\n%s", needle, out);
 }
 
+void stderr_capture_begin(struct stderr_capture *cap)
+{
+	fflush(stderr);
+	cr_assert_eq(pipe(cap->pipefd), 0);
+	cap->saved = dup(2);
+	cr_assert(cap->saved >= 0);
+	cr_assert_eq(dup2(cap->pipefd[1], 2), 2);
+	close(cap->pipefd[1]);
+}
+
+void stderr_capture_end(struct stderr_capture *cap, char *out, size_t size)
+{
+	size_t len = 0;
+
+	fflush(stderr);
+	dup2(cap->saved, 2);
+	close(cap->saved);
+	for (;;) {
+		ssize_t n = read(cap->pipefd[0], out + len, size - 1 - len);
+
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(cap->pipefd[0]);
+	out[len] = '\0';
+}
+
 const char *test_sysfs(const char *tree)
 {
 	static char path[512];

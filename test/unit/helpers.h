@@ -16,6 +16,15 @@ void kmem_test_init(const char *first, ...) __attribute__((sentinel));
  * SIGABRT and that its stderr contains needle. */
 void expect_death(void (*fn)(void *), void *arg, const char *needle);
 
+/* Capture what this process writes to fd 2 between begin and end into
+ * out (NUL-terminated; at most one pipe's worth, 64 KiB). */
+struct stderr_capture {
+	int pipefd[2];
+	int saved;
+};
+void stderr_capture_begin(struct stderr_capture *cap);
+void stderr_capture_end(struct stderr_capture *cap, char *out, size_t size);
+
 /* Path of a fake sysfs tree shipped under test/sysfs. */
 const char *test_sysfs(const char *tree);
 

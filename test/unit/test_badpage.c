@@ -125,12 +125,10 @@ Test(badpage, exact_pages_twice)
 
 Test(badpage, order_above_max_order_fails_with_warning)
 {
-	int pipefd[2], saved = dup(2);
-	char out[512] = "";
-	ssize_t len;
+	struct stderr_capture cap;
+	char out[512];
 
-	cr_assert_eq(pipe(pipefd), 0);
-	dup2(pipefd[1], 2);
+	stderr_capture_begin(&cap);
 	errno = 0;
 	cr_assert_null(alloc_pages(GFP_KERNEL, MAX_ORDER + 1));
 	cr_assert_eq(errno, ENOMEM);
@@ -140,10 +138,7 @@ Test(badpage, order_above_max_order_fails_with_warning)
 	cr_assert_eq(__get_free_pages(GFP_KERNEL | __GFP_NOWARN, 11), 0);
 	cr_assert_null(alloc_pages_exact((4UL << 20) + 1, GFP_KERNEL | __GFP_NOWARN));
 	cr_assert_eq(errno, ENOMEM);
-	dup2(saved, 2);
-	close(pipefd[1]);
-	len = read(pipefd[0], out, sizeof(out) - 1);
-	out[len > 0 ? len : 0] = '\0';
+	stderr_capture_end(&cap, out, sizeof(out));
 	/* exactly one warning: the request without __GFP_NOWARN */
 	cr_assert_str_eq(out, "kmem: alloc_pages: order 11 is above MAX_ORDER 10\n");
 }

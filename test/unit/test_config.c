@@ -35,27 +35,12 @@ static char err[8192];
 /* kmem_config_init with fd 2 captured into err. */
 static int init_capturing(void)
 {
-	int pipefd[2], saved, ret;
-	size_t len = 0;
+	struct stderr_capture cap;
+	int ret;
 
-	fflush(stderr);
-	cr_assert_eq(pipe(pipefd), 0);
-	saved = dup(2);
-	cr_assert(saved >= 0);
-	cr_assert_eq(dup2(pipefd[1], 2), 2);
-	close(pipefd[1]);
+	stderr_capture_begin(&cap);
 	ret = kmem_config_init();
-	dup2(saved, 2);
-	close(saved);
-	for (;;) {
-		ssize_t n = read(pipefd[0], err + len, sizeof(err) - 1 - len);
-
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	close(pipefd[0]);
-	err[len] = '\0';
+	stderr_capture_end(&cap, err, sizeof(err));
 	return ret;
 }
 

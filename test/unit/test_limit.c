@@ -153,19 +153,14 @@ Test(limit, mixed_orders_exhaust_and_recover)
 /* No suite init here: this test brings kmem up itself, with stderr captured. */
 Test(limit_small, too_small_a_limit_is_raised_with_a_warning)
 {
-	int pipefd[2], saved = dup(2);
-	char out[1024] = "";
-	ssize_t len;
+	struct stderr_capture cap;
+	char out[1024];
 
-	cr_assert_eq(pipe(pipefd), 0);
-	dup2(pipefd[1], 2);
+	stderr_capture_begin(&cap);
 	setenv("KMEM_LIMIT", "1M", 1);
 	setenv("KMEM_HUGEPAGES", "off", 1);
 	cr_assert_eq(kmem_init(), 0);
-	dup2(saved, 2);
-	close(pipefd[1]);
-	len = read(pipefd[0], out, sizeof(out) - 1);
-	out[len > 0 ? len : 0] = '\0';
+	stderr_capture_end(&cap, out, sizeof(out));
 	cr_assert(strstr(out, "KMEM_LIMIT=1048576 is below 8388608 bytes"), "got: %s", out);
 	/* two sections on the one node */
 	cr_assert_eq(max_pfn, 2 * PAGES_PER_SECTION);

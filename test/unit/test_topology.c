@@ -21,28 +21,12 @@
 /* topology_init(root) with fd 2 captured into out. */
 static int init_capturing(const char *root, char *out, size_t size)
 {
-	int pipefd[2], saved, ret;
-	size_t len = 0;
+	struct stderr_capture cap;
+	int ret;
 
-	fflush(stderr);
-	cr_assert_eq(pipe(pipefd), 0);
-	saved = dup(2);
-	cr_assert(saved >= 0);
-	cr_assert_eq(dup2(pipefd[1], 2), 2);
-	close(pipefd[1]);
+	stderr_capture_begin(&cap);
 	ret = topology_init(root);
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	for (;;) {
-		ssize_t n = read(pipefd[0], out + len, size - 1 - len);
-
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	close(pipefd[0]);
-	out[len] = '\0';
+	stderr_capture_end(&cap, out, size);
 	return ret;
 }
 
