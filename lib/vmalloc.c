@@ -77,23 +77,27 @@ int vmalloc_init(void)
 	return 0;
 }
 
+/* Take len bytes from the front of free range i; caller holds vmap_lock. */
+static uintptr_t consume_range(size_t i, size_t len)
+{
+	struct vm_range *r = &free_ranges[i];
+	uintptr_t start = r->start;
+
+	r->start += len;
+	r->len -= len;
+	if (r->len == 0) {
+		memmove(r, r + 1, (nr_free_ranges - i - 1) * sizeof(*r));
+		nr_free_ranges--;
+	}
+	return start;
+}
+
 /* First fit; caller holds vmap_lock.  Returns 0 when nothing fits. */
 static uintptr_t take_range(size_t len)
 {
-	for (size_t i = 0; i < nr_free_ranges; i++) {
-		struct vm_range *r = &free_ranges[i];
-		uintptr_t start = r->start;
-
-		if (r->len < len)
-			continue;
-		r->start += len;
-		r->len -= len;
-		if (r->len == 0) {
-			memmove(r, r + 1, (nr_free_ranges - i - 1) * sizeof(*r));
-			nr_free_ranges--;
-		}
-		return start;
-	}
+	for (size_t i = 0; i < nr_free_ranges; i++)
+		if (free_ranges[i].len >= len)
+			return consume_range(i, len);
 	return 0;
 }
 
@@ -101,18 +105,11 @@ static uintptr_t take_range(size_t len)
 static bool take_range_at(uintptr_t start, size_t len)
 {
 	for (size_t i = 0; i < nr_free_ranges; i++) {
-		struct vm_range *r = &free_ranges[i];
-
-		if (r->start != start)
+		if (free_ranges[i].start != start)
 			continue;
-		if (r->len < len)
+		if (free_ranges[i].len < len)
 			return false;
-		r->start += len;
-		r->len -= len;
-		if (r->len == 0) {
-			memmove(r, r + 1, (nr_free_ranges - i - 1) * sizeof(*r));
-			nr_free_ranges--;
-		}
+		consume_range(i, len);
 		return true;
 	}
 	return false;
