@@ -82,7 +82,7 @@ void *kmalloc_large_aligned(size_t size, size_t align, gfp_t gfp, int nid)
 	bool zeroed;
 
 	if (MAX(size, align) > (PAGE_SIZE << MAX_ORDER))
-		return vmalloc_area_alloc(size, align);   /* mapped fresh: zero */
+		return vmalloc_area_alloc(size, align, gfp & __GFP_ZERO);
 	order = get_order(MAX(size, align));
 	page = __alloc_pages((gfp & ~__GFP_ZERO) | __GFP_NOWARN, order, nid);
 	if (unlikely(!page)) {
@@ -298,12 +298,16 @@ void *vmalloc(size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
-	return vmalloc_area_alloc(size, PAGE_SIZE);
+	return vmalloc_area_alloc(size, PAGE_SIZE, false);
 }
 
 void *vzalloc(size_t size)
 {
-	return vmalloc(size);
+	if (!kmem_ready()) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return vmalloc_area_alloc(size, PAGE_SIZE, true);
 }
 
 void vfree(const void *p)

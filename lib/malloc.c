@@ -270,14 +270,16 @@ EXPORT void *SYM(realloc)(void *p, size_t size)
 		return q;
 	}
 	/*
-	 * Growing a block of whole pages: leave half as much again of room,
-	 * so that a buffer grown step by step is copied O(log n) times, not
-	 * once per step.  The room shows in malloc_usable_size.
+	 * Growing: leave half as much again of room, so that a buffer grown a
+	 * little at a time is copied O(log n) times rather than once per size
+	 * class (eight per doubling) or per page.  The room shows in
+	 * malloc_usable_size.  Huge blocks go to the vmalloc area as they are.
 	 */
-	if (size > KMALLOC_MAX_CACHE_SIZE && size <= (PAGE_SIZE << MAX_ORDER)) {
+	if (size <= (PAGE_SIZE << MAX_ORDER)) {
 		size_t room = MIN(MAX(size, old + old / 2), PAGE_SIZE << MAX_ORDER);
 
-		q = kmalloc_large_node(room, GFP_KERNEL | __GFP_MOVABLE, NUMA_NO_NODE);
+		q = room <= KMALLOC_MAX_CACHE_SIZE ? SYM(malloc)(room)
+			: kmalloc_large_node(room, GFP_KERNEL | __GFP_MOVABLE, NUMA_NO_NODE);
 	} else {
 		q = SYM(malloc)(size);
 	}
@@ -460,7 +462,7 @@ EXPORT int SYM(malloc_trim)(size_t pad)
 	if (kmem_init() != 0)
 		return 0;
 	slab_shrink_all(GFP_KERNEL);
-	return kmem_reclaim() > 0;
+	return (vmalloc_cache_flush() + kmem_reclaim()) > 0;
 }
 
 EXPORT void SYM(malloc_stats)(void)

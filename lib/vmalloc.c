@@ -9,6 +9,12 @@
  * are kept sorted and coalesced under vmap_lock.  A freed range is mapped
  * PROT_NONE again, which gives its memory back to the OS and keeps the
  * region reserved.
+ *
+ * The last few freed blocks (VM_CACHE_SLOTS, VM_CACHE_BYTES in all) stay
+ * mapped for reuse by a request of about their size that needs no zeroing:
+ * a program that allocates and frees a huge buffer in a loop would
+ * otherwise fault every page in again each time (glibc keeps such memory
+ * in its heap).  vmalloc_cache_flush() gives them back.
  */
 #include <errno.h>
 #include <string.h>
@@ -43,6 +49,11 @@ static size_t nr_free_ranges;
  * it is one of them.  Under vmap_lock. */
 static uintptr_t *live;
 static size_t nr_live;
+
+#define VM_CACHE_SLOTS 4
+#define VM_CACHE_BYTES (64UL << 20)
+static uintptr_t vm_cache[VM_CACHE_SLOTS];      /* data addresses, 0: empty */
+static size_t vm_cache_bytes;
 
 int vmalloc_init(void)
 {
@@ -213,7 +224,32 @@ static struct vm_header *vm_header_of(const void *p)
 	return found ? (struct vm_header *)(data - PAGE_SIZE) : NULL;
 }
 
-void *vmalloc_area_alloc(size_t size, size_t align)
+/* The smallest cached block that holds size bytes and is at most twice
+ * that (a buffer that grows by doubling then fits in place); caller holds
+ * vmap_lock. */
+static struct vm_header *cache_take(size_t size)
+{
+	int best = -1;
+
+	for (int i = 0; i < VM_CACHE_SLOTS; i++) {
+		struct vm_header *h = (struct vm_header *)(vm_cache[i] - PAGE_SIZE);
+
+		if (!vm_cache[i] || h->mapped < size || h->mapped / 2 > size)
+			continue;
+		if (best < 0 || h->mapped < ((struct vm_header *)(vm_cache[best] - PAGE_SIZE))->mapped)
+			best = i;
+	}
+	if (best < 0)
+		return NULL;
+	struct vm_header *h = (struct vm_header *)(vm_cache[best] - PAGE_SIZE);
+
+	live_insert(vm_cache[best]);
+	vm_cache[best] = 0;
+	vm_cache_bytes -= h->mapped;
+	return h;
+}
+
+void *vmalloc_area_alloc(size_t size, size_t align, bool zero)
 {
 	size_t mapped, slack, len;
 	uintptr_t start, data;
@@ -222,6 +258,17 @@ void *vmalloc_area_alloc(size_t size, size_t align)
 	if (!vmalloc_start || size == 0 || size > vmalloc_size / 2) {
 		errno = ENOMEM;
 		return NULL;
+	}
+	if (!zero && align <= PAGE_SIZE) {
+		pthread_mutex_lock(&vmap_lock);
+		h = cache_take(size);
+		pthread_mutex_unlock(&vmap_lock);
+		if (h) {
+			h->size = size;
+			__atomic_fetch_add(&vmalloc_stats.nr_allocs, 1, __ATOMIC_RELAXED);
+			__atomic_fetch_add(&vmalloc_stats.bytes_mapped, h->mapped, __ATOMIC_RELAXED);
+			return (char *)h + PAGE_SIZE;
+		}
 	}
 	align = MAX(align, PAGE_SIZE);
 	mapped = ALIGN_UP(size, PAGE_SIZE);
@@ -276,10 +323,19 @@ void vmalloc_area_free(const void *p)
 	len = h->range_len;
 	__atomic_fetch_sub(&vmalloc_stats.bytes_mapped, h->mapped, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&vmalloc_stats.nr_frees, 1, __ATOMIC_RELAXED);
-	h->magic = 0;
 	pthread_mutex_lock(&vmap_lock);
 	live_remove((uintptr_t)p);
+	for (int i = 0; i < VM_CACHE_SLOTS; i++) {
+		if (vm_cache[i] || vm_cache_bytes + h->mapped > VM_CACHE_BYTES)
+			continue;
+		/* kept mapped; no longer live, so a second free is caught */
+		vm_cache[i] = (uintptr_t)p;
+		vm_cache_bytes += h->mapped;
+		pthread_mutex_unlock(&vmap_lock);
+		return;
+	}
 	pthread_mutex_unlock(&vmap_lock);
+	h->magic = 0;
 	unmap_range(start, len);
 	pthread_mutex_lock(&vmap_lock);
 	put_range(start, len);
@@ -383,4 +439,36 @@ void vmalloc_fork_lock(int lock)
 		pthread_mutex_unlock(&vmap_lock);
 	else
 		pthread_mutex_init(&vmap_lock, NULL);
+}
+
+/* Give the cached blocks back to the OS; returns the bytes released. */
+size_t vmalloc_cache_flush(void)
+{
+	uintptr_t blocks[VM_CACHE_SLOTS];
+	size_t bytes = 0;
+
+	pthread_mutex_lock(&vmap_lock);
+	for (int i = 0; i < VM_CACHE_SLOTS; i++) {
+		blocks[i] = vm_cache[i];
+		vm_cache[i] = 0;
+	}
+	vm_cache_bytes = 0;
+	pthread_mutex_unlock(&vmap_lock);
+	for (int i = 0; i < VM_CACHE_SLOTS; i++) {
+		struct vm_header *h = (struct vm_header *)(blocks[i] - PAGE_SIZE);
+		uintptr_t start;
+		size_t len;
+
+		if (!blocks[i])
+			continue;
+		start = h->range_start;
+		len = h->range_len;
+		bytes += h->mapped;
+		h->magic = 0;
+		unmap_range(start, len);
+		pthread_mutex_lock(&vmap_lock);
+		put_range(start, len);
+		pthread_mutex_unlock(&vmap_lock);
+	}
+	return bytes;
 }

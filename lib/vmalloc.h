@@ -19,8 +19,11 @@ extern size_t vmalloc_size;
 extern struct vmalloc_stats vmalloc_stats;
 
 int vmalloc_init(void);
-/* size bytes aligned to align (a power of two), zero-filled; NULL + ENOMEM */
-void *vmalloc_area_alloc(size_t size, size_t align);
+/* size bytes aligned to align (a power of two); zero-filled when zero is
+ * set (a fresh mapping), otherwise maybe a reused block; NULL + ENOMEM */
+void *vmalloc_area_alloc(size_t size, size_t align, bool zero);
+/* Unmap the blocks kept for reuse; returns the bytes released. */
+size_t vmalloc_cache_flush(void);
 void vmalloc_area_free(const void *p);
 /* Resize in place or by moving pages; NULL + ENOMEM leaves p as it was. */
 void *vmalloc_area_realloc(void *p, size_t size);

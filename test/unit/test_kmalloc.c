@@ -447,6 +447,8 @@ Test(kmalloc, huge_blocks_come_from_the_vmalloc_area)
 		kfree(p);
 		cr_assert_eq(vmalloc_stats.bytes_mapped, bytes);
 		cr_assert_not(vmalloc_area_owns(p));
+		/* freed huge blocks may stay mapped for reuse until flushed */
+		vmalloc_cache_flush();
 		cr_assert(unreadable(p), "kmalloc(%zu): still mapped after kfree", size);
 		cr_assert(unreadable(p + mapped - 1));
 	}
@@ -575,6 +577,7 @@ Test(kmalloc, krealloc_to_zero_frees)
 	cr_assert(vmalloc_area_owns(p));
 	cr_assert_null(krealloc(p, 0, GFP_KERNEL));
 	cr_assert_not(vmalloc_area_owns(p));
+	vmalloc_cache_flush();
 	cr_assert(unreadable(p));
 }
 
@@ -647,6 +650,7 @@ Test(kmalloc, vmalloc_and_vfree)
 		memset(p, 0xee, mapped);
 		cr_assert_not(unreadable(p + mapped - 1));
 		vfree(p);
+		vmalloc_cache_flush();
 		cr_assert(unreadable(p), "vmalloc(%zu): still mapped after vfree", size);
 		p = vzalloc(size);
 		cr_assert_not_null(p);
@@ -835,4 +839,38 @@ static void vfree_of_kmalloc(void *arg)
 Test(kmalloc, vfree_of_a_slab_object_aborts)
 {
 	expect_death(vfree_of_kmalloc, NULL, "vfree");
+}
+
+/* A freed huge block is kept mapped and handed to the next request of
+ * about its size that needs no zeroing; zeroing requests get fresh memory;
+ * freeing it twice is still caught; a flush unmaps it. */
+static void *cached_block;
+
+static void free_cached_twice(void *arg)
+{
+	kfree(cached_block);
+	kfree(cached_block);
+}
+
+Test(kmalloc, freed_huge_blocks_are_reused_until_flushed)
+{
+	char *p = kmalloc(16 * MiB, GFP_KERNEL), *q, *z;
+
+	memset(p, 0x5a, 16 * MiB);
+	kfree(p);
+	cr_assert_not(unreadable(p));                   /* kept mapped */
+	q = kmalloc(9 * MiB, GFP_KERNEL);               /* 16 MiB holds it, at most twice */
+	cr_assert_eq(q, p);
+	cr_assert_eq(ksize(q), 16 * MiB);
+	z = kzalloc(16 * MiB, GFP_KERNEL);              /* zeroing: never a reused block */
+	cr_assert_neq(z, p);
+	cr_assert(all_zero(z, 16 * MiB));
+	kfree(z);
+	kfree(q);
+	cached_block = kmalloc(16 * MiB, GFP_KERNEL);
+	expect_death(free_cached_twice, NULL, "invalid pointer");
+	kfree(cached_block);
+	cr_assert_eq(vmalloc_cache_flush(), 2 * 16 * MiB);
+	cr_assert(unreadable(cached_block));
+	cr_assert(unreadable(z));
 }
