@@ -1,11 +1,12 @@
 /*
- * kmalloc.h - the kmalloc fast paths, inline for the interposer and
- * kmalloc.c.  Everything unusual goes to an out-of-line function.
+ * kmalloc.h - the kfree fast path, inline for the interposer and
+ * kmalloc.c, and the out-of-line functions everything unusual goes to.
+ * (The allocation fast path is slab_alloc_node in kmalloc.c, and its
+ * copy for size classes in malloc().)
  *
- * kmalloc_fast: a size class from a table, the thread's freelist for it,
- * one pop.  kfree_fast: two range checks, the page descriptor, an exact
+ * kfree_fast: a range check, the section and page descriptor, an exact
  * object check by reciprocal multiply, and a push when the object belongs
- * to the thread's active slab.
+ * to one of the thread's own slabs.
  */
 #ifndef KMEM_KMALLOC_H
 #define KMEM_KMALLOC_H
@@ -24,25 +25,9 @@ _Noreturn void kfree_bad(const void *p, const char *caller);
 void __kfree(const void *p, const char *caller);
 size_t __ksize(const void *p, const char *caller);
 
-static inline void *kmalloc_fast(size_t size)
-{
-	struct kmem_thread *t = kmem_current;
-
-	if (likely(t != NULL && size <= KMALLOC_MAX_CACHE_SIZE)) {
-		struct kmem_cache_cpu *c = &t->cpu_slab[kmalloc_index(size)];
-		void *obj = c->freelist;
-
-		if (likely(obj != NULL)) {
-			c->freelist = *(void **)obj;   /* kmalloc caches keep it at offset 0 */
-			return obj;
-		}
-	}
-	return kmalloc_slow(size, GFP_KERNEL, NUMA_NO_NODE);
-}
-
 /*
  * pa is p's arena offset, already known to be inside the arena.  Returns
- * false when the object is not one of the calling thread's active slab;
+ * false when the object is not in one of the calling thread's own slabs;
  * the caller then takes __kfree, which sorts out everything else.
  */
 static inline __attribute__((always_inline)) bool

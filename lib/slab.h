@@ -160,20 +160,6 @@ static inline struct page *compound_head_of(const void *addr)
 }
 
 /*
- * Allocation fast path: pop the thread's freelist for s.  NULL means the
- * caller must take slab_alloc_slowpath.
- */
-static inline void *slab_alloc_fast(struct kmem_thread *t, struct kmem_cache *s)
-{
-	struct kmem_cache_cpu *c = thread_cpu_slab(t, s);
-	void *obj = c->freelist;
-
-	if (likely(obj))
-		c->freelist = get_freepointer(s, obj);
-	return obj;
-}
-
-/*
  * Free fast path: an object of the thread's active slab goes back on the
  * thread's freelist.  The one double free this sees cheaply - the object
  * already at the head of the list - stops the program.
