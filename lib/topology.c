@@ -291,14 +291,14 @@ static int read_online(const char *root, struct kmem_topology *t, int *nids)
 	return 0;
 }
 
-/* nodeN/cpulist -> cpu_node, node_nr_cpus, nr_cpu_ids. */
-static int read_node_cpus(const char *root, struct kmem_topology *t, int nid,
-			  bool *cpus_warned)
+
+/* nodeN/<leaf> into file_buf; an online node must have it.  Returns the
+ * length, or -1 after a warning. */
+static ssize_t read_required_node_file(const char *root, int nid, const char *leaf)
 {
 	ssize_t len;
-	int n, max_id;
 
-	if (!node_path(root, nid, "cpulist"))
+	if (!node_path(root, nid, leaf))
 		return -1;
 	len = read_sysfs();
 	if (len == -2)
@@ -307,6 +307,17 @@ static int read_node_cpus(const char *root, struct kmem_topology *t, int nid,
 		kmem_warn("topology: %s: missing for an online node", path_buf);
 		return -1;
 	}
+	return len;
+}
+
+/* nodeN/cpulist -> cpu_node, node_nr_cpus, nr_cpu_ids. */
+static int read_node_cpus(const char *root, struct kmem_topology *t, int nid,
+			  bool *cpus_warned)
+{
+	int n, max_id;
+
+	if (read_required_node_file(root, nid, "cpulist") < 0)
+		return -1;
 	n = cpulist_parse(file_buf, id_set, MAX_CPUS, &max_id);
 	if (n < 0) {
 		kmem_warn("topology: %s: cannot parse CPU list \"%s\"",
@@ -339,18 +350,10 @@ static int read_node_distance(const char *root, struct kmem_topology *t,
 			      int nid, const int *nids)
 {
 	const char *p = file_buf;
-	ssize_t len;
 	int count = 0;
 
-	if (!node_path(root, nid, "distance"))
+	if (read_required_node_file(root, nid, "distance") < 0)
 		return -1;
-	len = read_sysfs();
-	if (len == -2)
-		return -1;
-	if (len < 0) {
-		kmem_warn("topology: %s: missing for an online node", path_buf);
-		return -1;
-	}
 	for (;;) {
 		unsigned long d;
 		const char *end;
