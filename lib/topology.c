@@ -291,7 +291,6 @@ static int read_online(const char *root, struct kmem_topology *t, int *nids)
 	return 0;
 }
 
-
 /* nodeN/<leaf> into file_buf; an online node must have it.  Returns the
  * length, or -1 after a warning. */
 static ssize_t read_required_node_file(const char *root, int nid, const char *leaf)
