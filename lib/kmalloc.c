@@ -11,6 +11,13 @@
  *    the new size.
  *  - __GFP_ZERO clears only what is not known to be zero already: fresh
  *    slab objects need their free pointer cleared, fresh pages nothing.
+ *  - kmalloc_large blocks of up to LARGE_CACHE_PAGES pages freed by a
+ *    thread stay on its large_cache (LARGE_CACHE_LIMIT pages at most) for
+ *    its next request of the same page count: every 64 KiB malloc/free
+ *    would otherwise take the zone lock and split and merge a buddy block,
+ *    as the kernel's pcp lists avoid for orders 0..3.  A cached block's
+ *    large_size is 0, so freeing it again is caught.  Thread exit, fork
+ *    and reclaim give the blocks back (kmalloc_large_drain).
  *  - A pointer that is not the start of a live object stops the program
  *    with "kmem: <caller>(): invalid pointer", a freed one with a
  *    "double free" message; NULL is always a no-op.
@@ -83,6 +90,23 @@ void *kmalloc_large_aligned(size_t size, size_t align, gfp_t gfp, int nid)
 
 	if (MAX(size, align) > (PAGE_SIZE << MAX_ORDER))
 		return vmalloc_area_alloc(size, align, gfp & __GFP_ZERO);
+	nr = (size + PAGE_SIZE - 1) >> PAGE_SHIFT;
+	if (nr <= LARGE_CACHE_PAGES && align <= PAGE_SIZE && nid == NUMA_NO_NODE) {
+		struct kmem_thread *t = kmem_current;
+		void *block = t ? t->large_cache[nr] : NULL;
+
+		if (block) {
+			page = __virt_to_page(block);
+			t->large_cache[nr] = *(void **)block;
+			t->large_cached -= (unsigned int)nr;
+			page->large_size = size;
+			atomic_fetch_add_explicit(&kmalloc_large_bytes, nr << PAGE_SHIFT,
+						  memory_order_relaxed);
+			if (gfp & __GFP_ZERO)
+				memset(block, 0, nr << PAGE_SHIFT);
+			return block;
+		}
+	}
 	order = get_order(MAX(size, align));
 	page = __alloc_pages((gfp & ~__GFP_ZERO) | __GFP_NOWARN, order, nid);
 	if (unlikely(!page)) {
@@ -90,7 +114,6 @@ void *kmalloc_large_aligned(size_t size, size_t align, gfp_t gfp, int nid)
 		return NULL;
 	}
 	zeroed = page->flags & PG_zeroed;
-	nr = (size + PAGE_SIZE - 1) >> PAGE_SHIFT;
 	/* the head's block shrinks to one page before its tail goes back */
 	set_page_head(page, 0, PG_large);
 	page->flags &= ~PG_zeroed;
@@ -104,21 +127,75 @@ void *kmalloc_large_aligned(size_t size, size_t align, gfp_t gfp, int nid)
 	return lowmem_page_address(page);
 }
 
-void *kmalloc_large_node(size_t size, gfp_t gfp, int nid)
-{
-	return kmalloc_large_aligned(size, PAGE_SIZE, gfp, nid);
-}
-
-void kfree_large(struct page *page)
+static void __kfree_large(struct page *page)
 {
 	unsigned long nr = page->large_pages;
 
-	atomic_fetch_sub_explicit(&kmalloc_large_bytes, nr << PAGE_SHIFT, memory_order_relaxed);
 	page->flags &= ~PG_large;
 	page->large_pages = 0;
 	page->large_size = 0;
 	free_pages_range(page, 0, nr);
 }
+
+void kfree_large(struct page *page)
+{
+	unsigned long nr = page->large_pages;
+	struct kmem_thread *t = current_thread();
+
+	if (unlikely(!page->large_size))
+		kmem_panic("kfree(): double free of a %lu-page block at %p",
+			   nr, lowmem_page_address(page));
+	atomic_fetch_sub_explicit(&kmalloc_large_bytes, nr << PAGE_SHIFT, memory_order_relaxed);
+	if (nr <= LARGE_CACHE_PAGES && t && !t->exiting &&
+	    t->large_cached + nr <= LARGE_CACHE_LIMIT) {
+		void *block = lowmem_page_address(page);
+
+		page->large_size = 0;
+		*(void **)block = t->large_cache[nr];
+		t->large_cache[nr] = block;
+		t->large_cached += (unsigned int)nr;
+		return;
+	}
+	__kfree_large(page);
+}
+
+void kmalloc_large_drain(struct kmem_thread *t)
+{
+	for (unsigned long nr = 1; nr <= LARGE_CACHE_PAGES; nr++) {
+		while (t->large_cache[nr]) {
+			void *block = t->large_cache[nr];
+
+			t->large_cache[nr] = *(void **)block;
+			__kfree_large(__virt_to_page(block));
+		}
+	}
+	t->large_cached = 0;
+}
+
+void kmalloc_large_drain_local(void)
+{
+	struct kmem_thread *t = kmem_current;
+
+	if (t && !t->exiting)
+		kmalloc_large_drain(t);
+}
+
+/* Shrinker: under memory pressure the calling thread's cache goes back
+ * (other threads' caches are theirs alone; each holds 256 KiB at most). */
+unsigned long kmalloc_large_shrink(gfp_t gfp)
+{
+	struct kmem_thread *t = kmem_current;
+	unsigned long pages = t && !t->exiting ? t->large_cached : 0;
+
+	kmalloc_large_drain_local();
+	return pages;
+}
+
+void *kmalloc_large_node(size_t size, gfp_t gfp, int nid)
+{
+	return kmalloc_large_aligned(size, PAGE_SIZE, gfp, nid);
+}
+
 
 /* ---- kmalloc ----------------------------------------------------------- */
 
@@ -237,7 +314,7 @@ size_t __ksize(const void *p, const char *caller)
 		page = compound_head_of(p);
 		if ((page->flags & PG_slab) && slab_obj_valid(page->slab_cache, page, p))
 			return page->slab_cache->object_size;
-		if ((page->flags & PG_large) && lowmem_page_address(page) == p)
+		if ((page->flags & PG_large) && lowmem_page_address(page) == p && page->large_size)
 			return page->large_pages << PAGE_SHIFT;
 		kfree_bad(p, caller);
 	}

@@ -18,6 +18,10 @@ void *kmalloc_slow(size_t size, gfp_t gfp, int nid);
 void *kmalloc_large_node(size_t size, gfp_t gfp, int nid);
 void *kmalloc_large_aligned(size_t size, size_t align, gfp_t gfp, int nid);
 void kfree_large(struct page *page);
+/* Give a thread's cached large blocks back to the page allocator. */
+void kmalloc_large_drain(struct kmem_thread *t);
+void kmalloc_large_drain_local(void);
+unsigned long kmalloc_large_shrink(gfp_t gfp);
 void *slab_alloc_zero(struct kmem_cache *s, void *obj, bool fresh);
 /* Not a pointer kmem handed out (or already freed): report and stop. */
 _Noreturn void kfree_bad(const void *p, const char *caller);

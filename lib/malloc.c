@@ -461,6 +461,7 @@ EXPORT int SYM(malloc_trim)(size_t pad)
 	(void)pad;
 	if (kmem_init() != 0)
 		return 0;
+	kmalloc_large_drain_local();
 	slab_shrink_all(GFP_KERNEL);
 	return (vmalloc_cache_flush() + kmem_reclaim()) > 0;
 }

@@ -183,6 +183,8 @@ static inline bool pcp_allowed_order(unsigned int order)
 }
 
 #define MAX_SLAB_CACHES  1024   /* kmalloc and user caches together */
+#define LARGE_CACHE_PAGES 16    /* blocks of up to 64 KiB are cached per thread */
+#define LARGE_CACHE_LIMIT 64    /* pages a thread caches at most (256 KiB) */
 
 /*
  * Per-thread state, reached through one initial-exec TLS pointer.
@@ -196,6 +198,9 @@ struct kmem_thread {
 	bool exiting;                   /* lists drained for good: bypass them */
 	pid_t tid;
 	size_t mapped;                  /* bytes of this state's mapping */
+	/* kmalloc_large blocks freed by this thread, by page count (kmalloc.c) */
+	void *large_cache[LARGE_CACHE_PAGES + 1];
+	unsigned int large_cached;      /* pages in large_cache */
 	struct per_cpu_pages pcp[];
 };
 

@@ -16,7 +16,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
-#include "slab.h"
+#include "kmalloc.h"
 
 pthread_mutex_t slab_mutex = PTHREAD_MUTEX_INITIALIZER;
 struct list_head slab_caches = LIST_HEAD_INIT(slab_caches);
@@ -250,6 +250,7 @@ int kmem_slab_init(void)
 	}
 	pthread_mutex_unlock(&slab_mutex);
 	register_shrinker(slab_shrink_all);
+	register_shrinker(kmalloc_large_shrink);
 	return 0;
 }
 

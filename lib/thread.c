@@ -4,7 +4,8 @@
  *
  * A thread's state (struct kmem_thread) holds its kmem_cache_cpu for every
  * slab cache and its per_cpu_pages for every zone; it is reached through
- * one initial-exec TLS pointer.  At exit its slabs become node-partial or
+ * one initial-exec TLS pointer.  At exit its cached large blocks go back,
+ * its slabs become node-partial or
  * full (objects freed later by other threads still land correctly) and its
  * pages go back to the zones; the state is recycled.  From then on, other
  * TLS destructors that still allocate or free use kmem_thread_dead, whose
@@ -17,8 +18,7 @@
  */
 #include <pthread.h>
 #include <sys/mman.h>
-#include "slab.h"
-#include "vmalloc.h"
+#include "kmalloc.h"
 
 __thread struct kmem_thread *kmem_current __attribute__((tls_model("initial-exec")));
 
@@ -98,6 +98,7 @@ void kmem_thread_exit(void *arg)
 		return;
 	/* Frees from later destructors go straight to slabs and zones. */
 	kmem_current = &kmem_thread_dead;
+	kmalloc_large_drain(t);
 	slab_flush_thread(t);
 	pthread_mutex_lock(&kmem_threads_lock);
 	thread_release(t);
@@ -166,6 +167,7 @@ static void fork_child(void)
 	list_for_each_entry_safe(t, n, &kmem_threads, thread_list) {
 		if (t == kmem_current)
 			continue;
+		kmalloc_large_drain(t);
 		slab_flush_thread(t);
 		thread_release(t);
 	}

@@ -49,6 +49,7 @@ static long free_pages_now(void)
 	struct zone *zone;
 	int nid;
 
+	kmalloc_large_drain_local();    /* cached large blocks count as free */
 	drain_local_pages();
 	for_each_online_node(nid)
 		for_each_populated_zone_of(NODE_DATA(nid), zone)
@@ -873,4 +874,52 @@ Test(kmalloc, freed_huge_blocks_are_reused_until_flushed)
 	cr_assert_eq(vmalloc_cache_flush(), 2 * 16 * MiB);
 	cr_assert(unreadable(cached_block));
 	cr_assert(unreadable(z));
+}
+
+/* Blocks of up to 64 KiB freed by a thread wait on its large_cache for
+ * the next request of the same page count: no zone lock, no split; a
+ * second free is caught; thread exit gives them back. */
+static void *cached_large;
+
+static void free_cached_large_twice(void *arg)
+{
+	kfree(cached_large);
+	kfree(cached_large);
+}
+
+static void *churn_large(void *arg)
+{
+	void *p = kmalloc(64 << 10, GFP_KERNEL);
+
+	kfree(p);       /* cached by this thread, which now exits */
+	return NULL;
+}
+
+Test(kmalloc, small_large_blocks_are_cached_per_thread)
+{
+	long before = free_pages_now();
+	char *p = kmalloc(64 << 10, GFP_KERNEL), *q;
+	pthread_t th;
+
+	kfree(p);
+	cr_assert_eq(kmem_current->large_cached, 16);
+	q = kmalloc(60 << 10, GFP_KERNEL);              /* 15 pages: not the same count */
+	cr_assert_neq(q, p);
+	kfree(q);
+	q = kmalloc((64 << 10) - 100, GFP_KERNEL);      /* 16 pages: the cached block */
+	cr_assert_eq(q, p);
+	cr_assert_eq(ksize(q), 64 << 10);
+	memset(q, 0xcc, 64 << 10);
+	kfree(q);
+	q = kzalloc(64 << 10, GFP_KERNEL);              /* cached but cleared */
+	cr_assert_eq(q, p);
+	cr_assert(all_zero(q, 64 << 10));
+	kfree(q);
+	cached_large = kmalloc(64 << 10, GFP_KERNEL);
+	expect_death(free_cached_large_twice, NULL, "double free of a 16-page block");
+	kfree(cached_large);
+	cr_assert_eq(pthread_create(&th, NULL, churn_large, NULL), 0);
+	cr_assert_eq(pthread_join(th, NULL), 0);
+	cr_assert_eq(free_pages_now(), before, "thread exit or the drain left pages behind");
+	cr_assert_eq(kmem_current->large_cached, 0);
 }
