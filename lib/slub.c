@@ -180,25 +180,37 @@ static void *freelist_tail(struct kmem_cache *s, void *list)
 	return list;
 }
 
+/*
+ * Put other threads' frees on slab->freelist, for a slab no thread
+ * allocates from (being activated, taken unowned, or shrunk).  Returns
+ * how many there were.
+ */
+static unsigned int slab_take_remote(struct kmem_cache *s, struct page *slab)
+{
+	unsigned int remote = 0;
+	void *rlist = collect_remote(s, slab, &remote);
+
+	if (rlist) {
+		if (slab->freelist)
+			set_freepointer(s, freelist_tail(s, rlist), slab->freelist);
+		slab->freelist = rlist;
+		slab->inuse = (uint16_t)(slab->inuse - remote);
+	}
+	return remote;
+}
+
 /* Make slab the thread's active slab: its free objects go to c->freelist. */
 static void activate_slab(struct kmem_cache *s, struct kmem_cache_cpu *c,
 			  struct page *slab, struct kmem_thread *t)
 {
-	unsigned int remote = 0;
-	void *rlist = collect_remote(s, slab, &remote);
-	void *list = slab->freelist;
+	unsigned int remote = slab_take_remote(s, slab);
 
 	slab->slab_owner = t;
 	slab->inuse = slab->objects;
-	c->fresh = slab->slab_fresh && !rlist;
+	c->fresh = slab->slab_fresh && !remote;
 	slab->slab_fresh = 0;
-	if (rlist) {
-		if (list)
-			set_freepointer(s, freelist_tail(s, rlist), list);
-		list = rlist;
-	}
+	c->freelist = slab->freelist;
 	slab->freelist = NULL;
-	c->freelist = list;
 	c->slab = slab;
 }
 
@@ -322,21 +334,14 @@ static struct page *get_partial(struct kmem_cache *s, int nid)
 static void *slab_alloc_unowned(struct kmem_cache *s, gfp_t gfp, int nid)
 {
 	struct page *slab = get_partial(s, nid);
-	unsigned int remote = 0;
-	void *obj, *rlist;
+	void *obj;
 
 	if (!slab) {
 		slab = allocate_slab(s, gfp, nid);
 		if (!slab)
 			return NULL;
 	}
-	rlist = collect_remote(s, slab, &remote);
-	slab->inuse = (uint16_t)(slab->inuse - remote);
-	if (rlist) {
-		if (slab->freelist)
-			set_freepointer(s, freelist_tail(s, rlist), slab->freelist);
-		slab->freelist = rlist;
-	}
+	slab_take_remote(s, slab);
 	obj = slab->freelist;
 	if (obj) {
 		slab->freelist = get_freepointer(s, obj);
@@ -574,15 +579,7 @@ int __kmem_cache_shrink(struct kmem_cache *s)
 
 		pthread_mutex_lock(&n->list_lock);
 		list_for_each_entry_safe(slab, next, &n->partial, slab_list) {
-			unsigned int remote = 0;
-			void *rlist = collect_remote(s, slab, &remote);
-
-			if (rlist) {
-				if (slab->freelist)
-					set_freepointer(s, freelist_tail(s, rlist), slab->freelist);
-				slab->freelist = rlist;
-				slab->inuse = (uint16_t)(slab->inuse - remote);
-			}
+			slab_take_remote(s, slab);
 			if (slab->inuse == 0) {
 				list_move(&slab->slab_list, &discard);
 				n->nr_partial--;

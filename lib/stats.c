@@ -31,6 +31,8 @@ void kmem_get_usage(struct kmem_usage *u)
 			released += zone->released_pages;
 			free_pages += (unsigned long)zone_page_state(zone);
 			offline += zone->managed_pages - zone->online_pages;
+			for (int o = 0; o < NR_PAGE_ORDERS; o++)
+				u->free_blocks += zone->free_area[o].nr_free;
 		}
 	}
 	pthread_mutex_lock(&slab_mutex);
@@ -55,10 +57,6 @@ void kmem_get_usage(struct kmem_usage *u)
 	u->vmalloc_bytes = vmalloc_stats.bytes_mapped;
 	u->used_bytes = obj_bytes + u->large_bytes + u->vmalloc_bytes;
 	u->free_bytes = ((free_pages - offline) << PAGE_SHIFT) + obj_free_bytes;
-	for_each_online_node(nid)
-		for_each_populated_zone_of(NODE_DATA(nid), zone)
-			for (int o = 0; o < NR_PAGE_ORDERS; o++)
-				u->free_blocks += zone->free_area[o].nr_free;
 }
 
 static void show_usage(int fd)
