@@ -4,14 +4,17 @@
  * by section and by pageblock.
  *
  * Contracts:
- *  - Everything is reserved PROT_NONE at kmem_init and costs nothing until
- *    a section comes online; memory is taken from the OS only in whole
+ *  - Everything is reserved at kmem_init and costs nothing until a section
+ *    comes online; memory is taken from the OS only in whole
  *    4 MiB sections, each backed by hugetlb pages, THP or 4 KiB pages per
  *    KMEM_HUGEPAGES, and the backing is recorded per section.
- *  - A section's 1024 descriptors (64 KiB of mem_map) become accessible
+ *  - A section's 1024 descriptors (64 KiB of mem_map) become writable
  *    when it comes online, zero (no state) until first written, so the OS
- *    commits only the descriptor pages of pages in use; nothing reads the
- *    descriptor of an offline pfn.
+ *    commits only the descriptor pages of pages in use.  mem_map is
+ *    readable from the start (the arena itself is PROT_NONE): the free
+ *    fast path reads the descriptor of any arena address without asking
+ *    whether its section is online, and an offline one reads as zero, no
+ *    state, which sends the pointer to the checked slow path.
  *  - Sections never go offline: free memory goes back to the OS with
  *    MADV_DONTNEED (arena_release), which keeps the mapping.
  * Callers hold the owning zone's lock; the tables are written only there.
@@ -32,9 +35,9 @@ struct arena_stats arena_stats;
 /* auto mode stops asking for hugetlb pages once the OS had none. */
 static bool hugetlb_exhausted;
 
-static void *reserve(size_t len, size_t align)
+static void *reserve(size_t len, size_t align, int prot)
 {
-	char *p = kmem_os.mmap(NULL, len + align, PROT_NONE,
+	char *p = kmem_os.mmap(NULL, len + align, prot,
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	char *aligned;
 
@@ -61,8 +64,8 @@ int arena_init(unsigned long nr_pages)
 	unsigned long nr_sections = nr_pages >> SECTION_ORDER;
 
 	nr_pages = nr_sections << SECTION_ORDER;
-	arena_base = reserve(nr_pages << PAGE_SHIFT, SECTION_SIZE);
-	mem_map = reserve(nr_pages * sizeof(struct page), PAGE_SIZE);
+	arena_base = reserve(nr_pages << PAGE_SHIFT, SECTION_SIZE, PROT_NONE);
+	mem_map = reserve(nr_pages * sizeof(struct page), PAGE_SIZE, PROT_READ);
 	section_state = zeroed_table(nr_sections);
 	section_links = zeroed_table(nr_sections * sizeof(*section_links));
 	pageblock_flags = zeroed_table(nr_pages >> pageblock_order);
@@ -169,7 +172,7 @@ enum section_backing arena_online_section(unsigned long pfn, int nid,
 		return BACKING_NONE;
 	backing = map_section(addr);
 	if (backing == BACKING_NONE) {
-		kmem_os.mprotect(map, map_bytes, PROT_NONE);
+		kmem_os.mprotect(map, map_bytes, PROT_READ);
 		return BACKING_NONE;
 	}
 	bind_section(addr, nid);

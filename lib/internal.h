@@ -241,13 +241,23 @@ extern struct list_head kmem_threads;
 extern pthread_key_t kmem_thread_key;
 
 /* thread.c */
+/*
+ * A thread's kmem_current starts at kmem_thread_unset, never NULL: an
+ * empty state marked exiting, so the fast paths miss without a NULL test
+ * of their own and every list-using path already bypasses it.
+ */
+extern struct kmem_thread kmem_thread_unset;
 struct kmem_thread *kmem_thread_init(void);
 int kmem_thread_setup(void);
 void kmem_thread_exit(void *arg);
+static inline bool thread_unset(const struct kmem_thread *t)
+{
+	return t == &kmem_thread_unset;
+}
 static inline struct kmem_thread *current_thread(void)
 {
 	struct kmem_thread *t = kmem_current;
-	if (unlikely(!t))
+	if (unlikely(thread_unset(t)))
 		t = kmem_thread_init();
 	return t;
 }

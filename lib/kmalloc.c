@@ -47,7 +47,7 @@ static void *slab_alloc_node(struct kmem_cache *s, gfp_t gfp, int nid)
 	void *obj;
 	bool fresh;
 
-	if (likely(t != NULL && nid == NUMA_NO_NODE)) {
+	if (likely(nid == NUMA_NO_NODE)) {
 		c = thread_cpu_slab(t, s);
 		obj = c->freelist;
 		if (likely(obj != NULL)) {
@@ -198,6 +198,11 @@ void *kmalloc_large_node(size_t size, gfp_t gfp, int nid)
 
 
 /* ---- kmalloc ----------------------------------------------------------- */
+
+void slab_free_fast_double(struct kmem_cache *s, void *obj)
+{
+	slab_double_free(s, obj);
+}
 
 void *kmalloc_slow(size_t size, gfp_t gfp, int nid)
 {

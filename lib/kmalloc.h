@@ -4,8 +4,8 @@
  * (The allocation fast path is slab_alloc_node in kmalloc.c, and its
  * copy for size classes in malloc().)
  *
- * kfree_fast: a range check, the section and page descriptor, an exact
- * object check by reciprocal multiply, and a push when the object belongs
+ * kfree_fast: a range check, the page descriptor, an exact object check
+ * by reciprocal multiply, and a push when the object belongs
  * to one of the thread's own slabs.
  */
 #ifndef KMEM_KMALLOC_H
@@ -33,22 +33,30 @@ size_t __ksize(const void *p, const char *caller);
  * pa is p's arena offset, already known to be inside the arena.  Returns
  * false when the object is not in one of the calling thread's own slabs;
  * the caller then takes __kfree, which sorts out everything else.
+ *
+ * An offline section's descriptors read as zero (mem_map is mapped
+ * readable from the start), so they fail the PG_slab test like any page
+ * that is not a slab.  For an object in a slab's head page, its offset in
+ * the slab is its offset in the page.
  */
 static inline __attribute__((always_inline)) bool
 kfree_arena_fast(const void *p, uintptr_t pa)
 {
 	struct page *page = __pfn_to_page(pa >> PAGE_SHIFT);
 	struct kmem_thread *t = kmem_current;
+	uint32_t off = (uint32_t)pa & (uint32_t)(PAGE_SIZE - 1);
 	struct kmem_cache *s;
 
-	if (unlikely(!section_state[pa >> (SECTION_ORDER + PAGE_SHIFT)]))
-		return false;
-	if (unlikely(page->flags & PG_tail))
+	if (unlikely((page->flags & (PG_slab | PG_tail)) != PG_slab)) {
+		if (!(page->flags & PG_tail))
+			return false;
 		page = page->compound_head;
-	if (unlikely(!(page->flags & PG_slab) || t == NULL))
-		return false;
+		if (!(page->flags & PG_slab))
+			return false;
+		off = (uint32_t)(pa - (__page_to_pfn(page) << PAGE_SHIFT));
+	}
 	s = page->slab_cache;
-	return likely(slab_obj_valid(s, page, p)) && likely(slab_free_fast(t, s, page, (void *)p));
+	return likely(slab_offset_valid(s, off)) && likely(slab_free_fast(t, s, page, (void *)p));
 }
 
 static inline __attribute__((always_inline)) void kfree_fast(const void *p, const char *caller)

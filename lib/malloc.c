@@ -176,9 +176,10 @@ static __attribute__((noinline)) void *malloc_slow(size_t size, gfp_t gfp)
 
 EXPORT void *SYM(malloc)(size_t size)
 {
+	/* A thread's first call finds kmem_thread_unset's empty lists. */
 	struct kmem_thread *t = kmem_current;
 
-	if (likely(t != NULL && size <= KMALLOC_MAX_CACHE_SIZE)) {
+	if (likely(size <= KMALLOC_MAX_CACHE_SIZE)) {
 		/* kmalloc caches have ids equal to their size-class index */
 		struct kmem_cache_cpu *c = &t->cpu_slab[kmalloc_index(size)];
 		void *obj = c->freelist;

@@ -104,6 +104,9 @@ int __kmem_cache_shrink(struct kmem_cache *s);
 unsigned long __kmem_cache_destroy_check(struct kmem_cache *s);
 unsigned long slab_shrink_all(gfp_t gfp);
 _Noreturn void slab_double_free(struct kmem_cache *s, void *obj);
+/* slab_double_free for the inline fast path: not marked noreturn, so the
+ * call can be a jump and the fast path needs no stack frame. */
+void slab_free_fast_double(struct kmem_cache *s, void *obj) __attribute__((cold));
 
 /* The size class of a kmalloc request of up to KMALLOC_MAX_CACHE_SIZE. */
 static inline unsigned int kmalloc_index(size_t size)
@@ -139,14 +142,24 @@ static inline void *slab_address(const struct page *slab)
 	return lowmem_page_address(slab);
 }
 
-/* Is obj the start of an object of slab?  Exact for slabs up to 64 KiB. */
-static inline bool slab_obj_valid(const struct kmem_cache *s, const struct page *slab,
-				  const void *obj)
+/*
+ * Is off (bytes from the slab's start, below its size) the start of an
+ * object?  Exact for slabs up to 64 KiB.  The index bound rejects the
+ * leftover after the last object, which starts at a multiple of size.
+ */
+static inline bool slab_offset_valid(const struct kmem_cache *s, uint32_t off)
 {
-	uint32_t off = (uint32_t)((const char *)obj - (const char *)slab_address(slab));
 	uint32_t idx = (uint32_t)(((uint64_t)off * s->reciprocal_size) >> 32);
 
 	return idx * s->size == off && idx < s->objects;
+}
+
+/* Is obj the start of an object of slab? */
+static inline bool slab_obj_valid(const struct kmem_cache *s, const struct page *slab,
+				  const void *obj)
+{
+	return slab_offset_valid(s, (uint32_t)((const char *)obj -
+					       (const char *)slab_address(slab)));
 }
 
 /* Head page of the slab or large block holding addr (in the arena). */
@@ -170,8 +183,10 @@ static inline bool slab_free_fast(struct kmem_thread *t, struct kmem_cache *s,
 	struct kmem_cache_cpu *c = thread_cpu_slab(t, s);
 
 	if (likely(slab == c->slab)) {
-		if (unlikely(obj == c->freelist))
-			slab_double_free(s, obj);
+		if (unlikely(obj == c->freelist)) {
+			slab_free_fast_double(s, obj);
+			return true;
+		}
 		set_freepointer(s, obj, c->freelist);
 		c->freelist = obj;
 		c->fresh = false;
@@ -183,8 +198,10 @@ static inline bool slab_free_fast(struct kmem_thread *t, struct kmem_cache *s,
 	 * whether to give it back.
 	 */
 	if (likely(slab->slab_owner == t) && likely(slab->inuse > 1) && !t->exiting) {
-		if (unlikely(obj == slab->freelist))
-			slab_double_free(s, obj);
+		if (unlikely(obj == slab->freelist)) {
+			slab_free_fast_double(s, obj);
+			return true;
+		}
 		set_freepointer(s, obj, slab->freelist);
 		slab->freelist = obj;
 		slab->inuse--;

@@ -20,7 +20,9 @@
 #include <sys/mman.h>
 #include "kmalloc.h"
 
-__thread struct kmem_thread *kmem_current __attribute__((tls_model("initial-exec")));
+struct kmem_thread kmem_thread_unset = { .exiting = true };
+__thread struct kmem_thread *kmem_current __attribute__((tls_model("initial-exec"))) =
+	&kmem_thread_unset;
 
 pthread_mutex_t kmem_threads_lock = PTHREAD_MUTEX_INITIALIZER;
 struct list_head kmem_threads = LIST_HEAD_INIT(kmem_threads);
@@ -94,7 +96,7 @@ void kmem_thread_exit(void *arg)
 {
 	struct kmem_thread *t = arg;
 
-	if (!t || t == &kmem_thread_dead)
+	if (!t || t == &kmem_thread_dead || thread_unset(t))
 		return;
 	/* Frees from later destructors go straight to slabs and zones. */
 	kmem_current = &kmem_thread_dead;

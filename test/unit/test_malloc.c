@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "helpers.h"
+#include "slab.h"
 
 void *kmem_malloc(size_t);
 void kmem_free(void *);
@@ -256,6 +257,65 @@ static void free_large_twice(void *arg)
 	kmem_free(p);
 }
 
+/* An address in the arena whose section never came online: its
+ * descriptor reads as zero, so it is no slab, and free says so. */
+static void free_offline_section(void *arg)
+{
+	char *last = arena_base + ((max_pfn - PAGES_PER_SECTION) << PAGE_SHIFT);
+
+	kmem_malloc(16);
+	cr_assert(!pfn_section_online(max_pfn - 1));
+	kmem_free(last + 64);
+}
+
+/* kmalloc-96 slabs are one page of 42 objects: the leftover starts at
+ * 42 * 96, a multiple of the object size, and is no object. */
+static void free_slab_leftover(void *arg)
+{
+	char *p = kmem_malloc(96);
+	char *slab = (char *)((uintptr_t)p & ~(uintptr_t)(PAGE_SIZE - 1));
+
+	cr_assert_eq(compound_head_of(p)->objects, 42);
+	kmem_free(slab + 42 * 96);
+}
+
+/* kmalloc-832 slabs are four pages: an object starting in a tail page is
+ * freed through the head page, and a pointer inside it is refused. */
+static void free_interior_in_tail_page(void *arg)
+{
+	char *p[32];
+	int i;
+
+	for (i = 0; i < 32; i++) {
+		p[i] = kmem_malloc(800);
+		if (__virt_to_page(p[i])->flags & PG_tail)
+			break;
+	}
+	cr_assert(i < 32, "no object of kmalloc-832 in a tail page");
+	kmem_free(p[i]);
+	p[i] = kmem_malloc(800);
+	kmem_free(p[i] + 16);
+}
+
+/* The second copy of the double-free check: an object of one of the
+ * thread's partial slabs, not its active slab. */
+static void free_twice_in_partial_slab(void *arg)
+{
+	struct kmem_cache *s = kmalloc_caches[kmalloc_index(200)];
+	char *first = kmem_malloc(200), *p;
+
+	/* run through the active slab so that first's slab is not active */
+	do
+		p = kmem_malloc(200);
+	while (compound_head_of(p) == compound_head_of(first));
+	kmem_free(kmem_malloc(200));
+	kmem_free(first);
+	cr_assert_eq(compound_head_of(first)->slab_owner, kmem_current,
+		     "first's slab is the thread's (partial) after a free");
+	cr_assert_neq(thread_cpu_slab(kmem_current, s)->slab, compound_head_of(first));
+	kmem_free(first);
+}
+
 static void realloc_foreign(void *arg)
 {
 	static char buf[64];
@@ -271,3 +331,13 @@ Test(malloc, bad_frees_stop_the_program)
 	expect_death(free_large_twice, NULL, "double free");
 	expect_death(realloc_foreign, NULL, "kmem: realloc(): invalid pointer");
 }
+
+Test(malloc, bad_frees_the_fast_path_sees)
+{
+	expect_death(free_offline_section, NULL, "kmem: free(): invalid pointer 0x");
+	expect_death(free_slab_leftover, NULL, "kmem: free(): invalid pointer 0x");
+	expect_death(free_interior_in_tail_page, NULL,
+		     "not the start of an object of cache kmalloc-832");
+	expect_death(free_twice_in_partial_slab, NULL, "double free");
+}
+
