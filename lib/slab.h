@@ -39,7 +39,6 @@ typedef unsigned int slab_flags_t;
 #define KMALLOC_MIN_SIZE      8
 #define KMALLOC_SHIFT_HIGH    13                      /* kmalloc-8192 is the largest cache */
 #define KMALLOC_MAX_CACHE_SIZE (1UL << KMALLOC_SHIFT_HIGH)
-#define KMALLOC_SMALL_MAX     1024                    /* sizes looked up in a table */
 #define KMALLOC_NR_CACHES     57
 #define SLUB_MAX_ORDER        3
 
@@ -80,7 +79,7 @@ struct kmem_cache {
 };
 
 extern struct kmem_cache *kmalloc_caches[KMALLOC_NR_CACHES];
-extern uint8_t kmalloc_size_index_table[KMALLOC_SMALL_MAX / 8 + 1];
+extern uint8_t kmalloc_size_index_table[KMALLOC_MAX_CACHE_SIZE / 8 + 1];
 extern const unsigned int kmalloc_sizes[KMALLOC_NR_CACHES];
 extern pthread_mutex_t slab_mutex;
 extern struct list_head slab_caches;
@@ -108,16 +107,14 @@ _Noreturn void slab_double_free(struct kmem_cache *s, void *obj);
  * call can be a jump and the fast path needs no stack frame. */
 void slab_free_fast_double(struct kmem_cache *s, void *obj) __attribute__((cold));
 
-/* The size class of a kmalloc request of up to KMALLOC_MAX_CACHE_SIZE. */
+/*
+ * The size class of a kmalloc request of up to KMALLOC_MAX_CACHE_SIZE: one
+ * load from a 1 KiB table indexed in 8-byte steps (every class size is a
+ * multiple of 8), so classes above 1 KiB cost no more than small ones.
+ */
 static inline unsigned int kmalloc_index(size_t size)
 {
-	unsigned int k;
-
-	if (likely(size <= KMALLOC_SMALL_MAX))
-		return kmalloc_size_index_table[(size + 7) >> 3];
-	/* 2^(k-1) < size <= 2^k: eight classes 2^(k-4) apart */
-	k = (unsigned int)(64 - __builtin_clzl(size - 1));
-	return 8 * (k - 7) + 1 + (unsigned int)((size - 1 - (1UL << (k - 1))) >> (k - 4));
+	return kmalloc_size_index_table[(size + 7) >> 3];
 }
 
 /* The kmem_cache_cpu of cache s for thread t. */

@@ -34,8 +34,8 @@ const unsigned int kmalloc_sizes[KMALLOC_NR_CACHES] = {
 	4608, 5120, 5632, 6144, 6656, 7168, 7680, 8192,
 };
 
-/* Index by (size + 7) / 8 for sizes up to KMALLOC_SMALL_MAX. */
-uint8_t kmalloc_size_index_table[KMALLOC_SMALL_MAX / 8 + 1];
+/* Index by (size + 7) / 8 for sizes up to KMALLOC_MAX_CACHE_SIZE. */
+uint8_t kmalloc_size_index_table[KMALLOC_MAX_CACHE_SIZE / 8 + 1];
 
 /* kmem_cache structs and their nodes come from the OS in chunks: the
  * caches are what would otherwise allocate them. */
