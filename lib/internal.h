@@ -248,6 +248,7 @@ extern pthread_key_t kmem_thread_key;
  */
 extern struct kmem_thread kmem_thread_unset;
 struct kmem_thread *kmem_thread_init(void);
+void kmem_thread_early_init(void);
 int kmem_thread_setup(void);
 void kmem_thread_exit(void *arg);
 static inline bool thread_unset(const struct kmem_thread *t)

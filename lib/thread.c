@@ -20,7 +20,12 @@
 #include <sys/mman.h>
 #include "kmalloc.h"
 
-struct kmem_thread kmem_thread_unset = { .exiting = true };
+/*
+ * The two list-less states are zero-initialised (bss, so their 40 KiB of
+ * empty kmem_cache_cpu cost no memory) and marked exiting first thing in
+ * kmem_init: before that only malloc's first miss can see them.
+ */
+struct kmem_thread kmem_thread_unset;
 __thread struct kmem_thread *kmem_current __attribute__((tls_model("initial-exec"))) =
 	&kmem_thread_unset;
 
@@ -28,7 +33,7 @@ pthread_mutex_t kmem_threads_lock = PTHREAD_MUTEX_INITIALIZER;
 struct list_head kmem_threads = LIST_HEAD_INIT(kmem_threads);
 pthread_key_t kmem_thread_key;
 
-static struct kmem_thread kmem_thread_dead = { .exiting = true };
+static struct kmem_thread kmem_thread_dead;
 
 /* Recycled states, under kmem_threads_lock.  They are metadata, so they
  * come from the OS directly rather than from the arena they describe. */
@@ -173,6 +178,12 @@ static void fork_child(void)
 		slab_flush_thread(t);
 		thread_release(t);
 	}
+}
+
+void kmem_thread_early_init(void)
+{
+	kmem_thread_unset.exiting = true;
+	kmem_thread_dead.exiting = true;
 }
 
 int kmem_thread_setup(void)
