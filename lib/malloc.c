@@ -37,6 +37,8 @@
 #pragma GCC diagnostic ignored "-Wmissing-attributes"
 
 #define MALLOC_ALIGNMENT 16
+/* realloc moves a block growing past this to the vmalloc area (see realloc) */
+#define REALLOC_VMALLOC_MIN (1UL << 20)
 
 #ifdef KMEM_MALLOC_TEST
 /* The unit tests link this file under kmem_-prefixed names, so that the
@@ -264,7 +266,8 @@ EXPORT void *SYM(realloc)(void *p, size_t size)
 	old = __ksize(p, "realloc");
 	if (size <= old)
 		return p;
-	if (vmalloc_contains(p) && size > (PAGE_SIZE << MAX_ORDER)) {
+	/* A vmalloc-area block grows in place or moves its pages (mremap). */
+	if (vmalloc_contains(p)) {
 		q = vmalloc_area_realloc(p, size);
 		if (!q)
 			errno = ENOMEM;
@@ -274,16 +277,22 @@ EXPORT void *SYM(realloc)(void *p, size_t size)
 	 * Growing: leave half as much again of room, so that a buffer grown a
 	 * little at a time is copied O(log n) times rather than once per size
 	 * class (eight per doubling) or per page.  The room shows in
-	 * malloc_usable_size.  Huge blocks go to the vmalloc area as they are.
+	 * malloc_usable_size.  Beyond REALLOC_VMALLOC_MIN the block moves to
+	 * the vmalloc area, where every later growth is copy-free and a freed
+	 * block goes back to the OS: growing through the buddy allocator would
+	 * copy each step and leave the old blocks' pages resident.
 	 */
-	if (size <= (PAGE_SIZE << MAX_ORDER)) {
-		size_t room = MIN(MAX(size, old + old / 2), PAGE_SIZE << MAX_ORDER);
+	size_t room = MAX(size, old + old / 2);
 
-		q = room <= KMALLOC_MAX_CACHE_SIZE ? SYM(malloc)(room)
-			: kmalloc_large_node(room, GFP_KERNEL | __GFP_MOVABLE, NUMA_NO_NODE);
-	} else {
-		q = SYM(malloc)(size);
-	}
+	if (room <= KMALLOC_MAX_CACHE_SIZE)
+		q = SYM(malloc)(room);
+	else if (room <= REALLOC_VMALLOC_MIN)
+		q = kmalloc_large_node(room, GFP_KERNEL | __GFP_MOVABLE, NUMA_NO_NODE);
+	else
+		q = vmalloc_area_alloc_growing(room);
+	if (unlikely(!q) && room > size)
+		q = size <= REALLOC_VMALLOC_MIN ? SYM(malloc)(size)
+			: vmalloc_area_alloc_growing(size);
 	if (unlikely(!q)) {
 		errno = ENOMEM;
 		return NULL;    /* p stays valid */

@@ -14,7 +14,10 @@
  * mapped for reuse by a request of about their size that needs no zeroing:
  * a program that allocates and frees a huge buffer in a loop would
  * otherwise fault every page in again each time (glibc keeps such memory
- * in its heap).  vmalloc_cache_flush() gives them back.
+ * in its heap).  realloc moving a growing buffer here may take a cached
+ * block of any size (vmalloc_area_alloc_growing), as glibc's buffer
+ * regrows into the top of its heap.  vmalloc_cache_flush() gives them
+ * back.
  */
 #include <errno.h>
 #include <string.h>
@@ -224,17 +227,16 @@ static struct vm_header *vm_header_of(const void *p)
 	return found ? (struct vm_header *)(data - PAGE_SIZE) : NULL;
 }
 
-/* The smallest cached block that holds size bytes and is at most twice
- * that (a buffer that grows by doubling then fits in place); caller holds
- * vmap_lock. */
-static struct vm_header *cache_take(size_t size)
+/* The smallest cached block that holds size bytes and is at most limit
+ * bytes; caller holds vmap_lock. */
+static struct vm_header *cache_take(size_t size, size_t limit)
 {
 	int best = -1;
 
 	for (int i = 0; i < VM_CACHE_SLOTS; i++) {
 		struct vm_header *h = (struct vm_header *)(vm_cache[i] - PAGE_SIZE);
 
-		if (!vm_cache[i] || h->mapped < size || h->mapped / 2 > size)
+		if (!vm_cache[i] || h->mapped < size || h->mapped > limit)
 			continue;
 		if (best < 0 || h->mapped < ((struct vm_header *)(vm_cache[best] - PAGE_SIZE))->mapped)
 			best = i;
@@ -249,6 +251,34 @@ static struct vm_header *cache_take(size_t size)
 	return h;
 }
 
+static void *cache_alloc(size_t size, size_t limit)
+{
+	struct vm_header *h;
+
+	pthread_mutex_lock(&vmap_lock);
+	h = cache_take(size, limit);
+	pthread_mutex_unlock(&vmap_lock);
+	if (!h)
+		return NULL;
+	h->size = size;
+	__atomic_fetch_add(&vmalloc_stats.nr_allocs, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&vmalloc_stats.bytes_mapped, h->mapped, __ATOMIC_RELAXED);
+	return (char *)h + PAGE_SIZE;
+}
+
+/*
+ * A block for a buffer that is growing (realloc): any cached block that
+ * holds size will do, however large, since the buffer grows into it in
+ * place; a program that builds a huge buffer again after freeing one
+ * reuses the memory it already has instead of faulting in more.
+ */
+void *vmalloc_area_alloc_growing(size_t size)
+{
+	void *p = cache_alloc(size, SIZE_MAX);
+
+	return p ? p : vmalloc_area_alloc(size, PAGE_SIZE, false);
+}
+
 void *vmalloc_area_alloc(size_t size, size_t align, bool zero)
 {
 	size_t mapped, slack, len;
@@ -259,17 +289,9 @@ void *vmalloc_area_alloc(size_t size, size_t align, bool zero)
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (!zero && align <= PAGE_SIZE) {
-		pthread_mutex_lock(&vmap_lock);
-		h = cache_take(size);
-		pthread_mutex_unlock(&vmap_lock);
-		if (h) {
-			h->size = size;
-			__atomic_fetch_add(&vmalloc_stats.nr_allocs, 1, __ATOMIC_RELAXED);
-			__atomic_fetch_add(&vmalloc_stats.bytes_mapped, h->mapped, __ATOMIC_RELAXED);
-			return (char *)h + PAGE_SIZE;
-		}
-	}
+	/* at most twice the size: a buffer that grows by doubling fits in place */
+	if (!zero && align <= PAGE_SIZE && (data = (uintptr_t)cache_alloc(size, 2 * size)))
+		return (void *)data;
 	align = MAX(align, PAGE_SIZE);
 	mapped = ALIGN_UP(size, PAGE_SIZE);
 	slack = align - PAGE_SIZE;

@@ -22,6 +22,7 @@ int vmalloc_init(void);
 /* size bytes aligned to align (a power of two); zero-filled when zero is
  * set (a fresh mapping), otherwise maybe a reused block; NULL + ENOMEM */
 void *vmalloc_area_alloc(size_t size, size_t align, bool zero);
+void *vmalloc_area_alloc_growing(size_t size);
 /* Unmap the blocks kept for reuse; returns the bytes released. */
 size_t vmalloc_cache_flush(void);
 void vmalloc_area_free(const void *p);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include "helpers.h"
 #include "slab.h"
+#include "vmalloc.h"
 
 void *kmem_malloc(size_t);
 void kmem_free(void *);
@@ -91,6 +92,38 @@ Test(malloc, realloc_keeps_contents_and_does_not_move_when_it_fits)
 	cr_assert_null(kmem_realloc(q, 0));
 	q = kmem_realloc(NULL, 33);
 	cr_assert_not_null(q);
+	kmem_free(q);
+}
+
+/*
+ * A buffer growing past 1 MiB moves to the vmalloc area, where growing
+ * further moves no bytes; once a huge buffer is freed, the next buffer to
+ * grow there takes its block, however large, rather than new memory.
+ */
+Test(malloc, realloc_growth_past_1mib_moves_to_the_vmalloc_area)
+{
+	unsigned char *p = kmem_malloc(512 << 10), *q, *huge;
+
+	memset(p, 0x33, 512 << 10);
+	q = kmem_realloc(p, 1 << 20);
+	cr_assert_not(vmalloc_contains(q), "1 MiB still comes from the buddy allocator");
+	p = kmem_realloc(q, (1 << 20) + 1);
+	cr_assert(vmalloc_contains(p));
+	cr_assert_geq(kmem_malloc_usable_size(p), 3 << 19, "half as much again of room");
+	for (size_t i = 0; i < (512 << 10); i += 4093)
+		cr_assert_eq(p[i], 0x33);
+	for (size_t size = 2 << 20; size <= (16 << 20); size *= 2) {
+		p = kmem_realloc(p, size);
+		cr_assert_not_null(p);
+		cr_assert_eq(p[4093], 0x33);
+		memset(p + (512 << 10), 0x44, size - (512 << 10));
+	}
+	huge = p;
+	kmem_free(p);
+	q = kmem_realloc(kmem_malloc(1 << 20), 2 << 20);
+	cr_assert_eq(q, huge, "the freed 16 MiB block is reused by a growing buffer");
+	cr_assert_geq(kmem_malloc_usable_size(q), 16 << 20);
+	cr_assert_eq(kmem_realloc(q, 16 << 20), q, "and it grows in place");
 	kmem_free(q);
 }
 
