@@ -73,7 +73,6 @@ struct kmem_cache {
 	char alias_names[128];          /* caches merged into this one */
 	struct list_head list;          /* on slab_caches */
 	struct kmem_cache_node *node[MAX_NUMNODES];
-	_Atomic unsigned long alloc_slowpath;
 	_Atomic unsigned long free_remote;
 	_Atomic unsigned long slabs_allocated;
 	_Atomic unsigned long slabs_freed;
