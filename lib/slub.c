@@ -10,6 +10,9 @@
  *  - slab->inuse counts objects allocated or on another thread's remote
  *    list; for the active slab it counts c->freelist's objects as well
  *    (they are the thread's), and is settled when the slab is deactivated.
+ *  - A slab a thread ran dry stays the thread's, queued on its partial
+ *    list, until the thread exits or shrinks the cache or the queue
+ *    overflows; only then can it become full.
  *  - An empty slab goes back to the page allocator unless it is the last
  *    partial slab of its thread, or the node keeps fewer than min_partial.
  *  - Debug checks and statistics live in the slow paths only.

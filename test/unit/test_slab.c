@@ -1,7 +1,8 @@
 /*
  * test_slab.c - the slab cache API (kmem_cache_*): creation, alignment,
  * merging, allocation patterns, constructors, frees from other threads,
- * adoption of full slabs, thread exit, shrink and destroy, misuse, and the
+ * slabs that run dry staying with their thread, adoption of full slabs,
+ * thread exit, shrink and destroy, misuse, and the
  * slab geometry calculate_sizes chooses.
  *
  * Expected values come from the inputs and the kernel's rules, never from
