@@ -308,17 +308,37 @@ static inline void cpu_partial_init(struct kmem_cache_cpu *c)
  *            holds no free memory, so it is not counted, and it waits for
  *            its objects to come back, by the owner's fast-path frees or
  *            on its remote list.
- * A dry slab that reaches the head still dry goes round once more
- * (SLAB_STATE_REQUEUED) and is given up the next time (it becomes full):
- * every queued slab is looked at a bounded number of times, so the walks
- * are amortized O(1) per activation.
+ * c->nr_partial keeps both counts: counted slabs in the low half, dry
+ * ones in the high half.  Past cpu_partial_dry_max dry slabs the oldest is
+ * given up (full, or node-partial if frees came): a thread that stops
+ * allocating from a cache strands at most that many slabs' worth of
+ * other threads' frees until it allocates again or exits.
  */
 #define SLAB_STATE_DRY          0x1
-#define SLAB_STATE_REQUEUED     0x2
+#define CPU_PARTIAL_DRY_SLABS   8       /* at least this many dry slabs, */
+#define CPU_PARTIAL_DRY_BYTES   (512UL << 10)   /* or this much memory */
+#define CPU_PARTIAL_DRY_ONE     (1u << 16)
+#define CPU_PARTIAL_COUNTED     (CPU_PARTIAL_DRY_ONE - 1)
 
 static inline bool slab_counted(const struct page *slab)
 {
 	return !(slab->slab_state & SLAB_STATE_DRY);
+}
+
+static inline unsigned int cpu_partial_counted(const struct kmem_cache_cpu *c)
+{
+	return c->nr_partial & CPU_PARTIAL_COUNTED;
+}
+
+static inline unsigned int cpu_partial_dry(const struct kmem_cache_cpu *c)
+{
+	return c->nr_partial / CPU_PARTIAL_DRY_ONE;
+}
+
+static inline unsigned int cpu_partial_dry_max(const struct kmem_cache *s)
+{
+	return MAX(CPU_PARTIAL_DRY_SLABS,
+		   (unsigned int)(CPU_PARTIAL_DRY_BYTES >> (PAGE_SHIFT + s->order)));
 }
 
 /* Has slab nothing to give: no owner frees and no remote frees? */
@@ -331,14 +351,13 @@ static inline bool slab_dry(const struct page *slab)
 static void cpu_partial_del(struct kmem_cache_cpu *c, struct page *slab)
 {
 	list_del(&slab->slab_list);
-	if (slab_counted(slab))
-		c->nr_partial--;
+	c->nr_partial -= slab_counted(slab) ? 1 : CPU_PARTIAL_DRY_ONE;
 }
 
 /* Past cpu_partial_slabs counted slabs, give up the oldest. */
 static void cpu_partial_trim(struct kmem_cache *s, struct kmem_cache_cpu *c)
 {
-	while (c->nr_partial > s->cpu_partial_slabs) {
+	while (cpu_partial_counted(c) > s->cpu_partial_slabs) {
 		struct page *old = list_first_entry(&c->partial, struct page, slab_list);
 
 		cpu_partial_del(c, old);
@@ -362,14 +381,25 @@ static void put_cpu_partial(struct kmem_cache *s, struct kmem_cache_cpu *c,
  * so that the owner's frees into it keep taking the fast path (no atomic,
  * no adoption) and other threads' frees gather on its remote list.
  */
-static void retire_slab(struct kmem_cache_cpu *c)
+static void retire_slab(struct kmem_cache *s, struct kmem_cache_cpu *c)
 {
-	struct page *slab = c->slab;
+	struct page *slab = c->slab, *old;
 
 	slab->freelist = NULL;          /* inuse == objects: all handed out */
 	slab->slab_state = SLAB_STATE_DRY;
 	c->slab = NULL;
 	list_add_tail(&slab->slab_list, &c->partial);
+	c->nr_partial += CPU_PARTIAL_DRY_ONE;
+	if (cpu_partial_dry(c) <= cpu_partial_dry_max(s))
+		return;
+	/* the oldest dry slab: past at most cpu_partial_slabs counted ones */
+	list_for_each_entry(old, &c->partial, slab_list) {
+		if (!slab_counted(old)) {
+			cpu_partial_del(c, old);
+			unfreeze_slab(s, old);
+			return;
+		}
+	}
 }
 
 /* Dry slabs get_cpu_partial sends round again before it looks elsewhere. */
@@ -478,7 +508,7 @@ void *slab_alloc_slowpath(struct kmem_cache *s, gfp_t gfp, int nid)
 			c->fresh = false;
 			goto pop;
 		}
-		retire_slab(c);
+		retire_slab(s, c);
 	}
 	if (c->freelist)
 		goto pop;
@@ -524,7 +554,7 @@ static void free_to_owned_slab(struct kmem_cache *s, struct kmem_cache_cpu *c,
 	slab->slab_fresh = 0;
 	/* Empty (inuse counts remote frees too, so none are pending), and
 	 * the thread has other partial slabs: give it back. */
-	if (--slab->inuse == 0 && c->nr_partial > 1) {
+	if (--slab->inuse == 0 && cpu_partial_counted(c) > 1) {
 		cpu_partial_del(c, slab);
 		slab->slab_owner = NULL;
 		free_slab(s, slab);

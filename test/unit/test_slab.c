@@ -1207,6 +1207,60 @@ Test(slab, dry_slabs_queue_and_come_back)
 	free(objs);
 }
 
+/*
+ * A thread keeps at most max(8, 512 KiB of slabs) dry slabs per cache:
+ * past that the oldest is given up (full), so a thread that stops
+ * allocating strands a bounded amount of other threads' frees.
+ */
+Test(slab, dry_slabs_a_thread_keeps_are_bounded)
+{
+	struct kmem_cache *s = mkcache("dry-bound", 4096);
+	unsigned int per = objects_per_slab(s);
+	size_t slab_bytes, bound, nslabs, n, owned = 0, full = 0;
+	void **objs;
+	struct free_job job;
+
+	kmem_cache_shrink(s);
+	slab_bytes = (size_t)PAGE_SIZE << s->order;
+	bound = MAX((size_t)8, (512UL << 10) / slab_bytes);
+	nslabs = bound + 6;
+	n = nslabs * per + 1;           /* the last object opens one more slab */
+	objs = calloc(n, sizeof(void *));
+	cr_assert_not_null(objs);
+	for (size_t i = 0; i < n; i++) {
+		objs[i] = kmem_cache_alloc(s, GFP_KERNEL);
+		cr_assert_not_null(objs[i]);
+		stamp(objs[i], 64, i);
+	}
+	cr_assert_eq(distinct_slabs(objs, n), nslabs + 1);
+	for (size_t k = 0; k < nslabs; k++) {
+		struct page *slab = compound_head_of(objs[k * per]);
+
+		if (slab->slab_owner == kmem_current) {
+			cr_assert(on_thread_partial(kmem_current, s, slab), "slab %zu", k);
+			owned++;
+		} else {
+			cr_assert_null(slab->slab_owner, "slab %zu", k);
+			cr_assert_eq(atomic_load(&slab->remote_free), SLAB_REMOTE_FULL, "slab %zu", k);
+			full++;
+		}
+	}
+	cr_assert_eq(owned, bound, "%zu dry slabs kept, bound %zu", owned, bound);
+	cr_assert_eq(full, nslabs - bound);
+	/* the oldest were given up, the newest kept */
+	cr_assert_null(compound_head_of(objs[0])->slab_owner);
+	cr_assert_eq(compound_head_of(objs[(nslabs - 1) * per])->slab_owner, kmem_current);
+	/* another thread frees everything: full slabs are adopted, ours get remote frees */
+	job = (struct free_job){ s, objs, n };
+	for (size_t i = 0; i < n; i++)
+		cr_assert(stamp_ok(objs[i], 64, i), "object %zu", i);
+	run_thread(free_all, &job);
+	cr_assert_eq(live_objects(s), 0);
+	kmem_cache_shrink(s);
+	cr_assert_eq(cache_slabs(s), 0);
+	free(objs);
+}
+
 struct adopt_job {
 	struct kmem_cache *s;
 	void *victim, *victim2;
