@@ -9,17 +9,24 @@
  * States of a slab (mm/slub.c calls the first "frozen"):
  *   active         slab_owner = T, c->slab of T's kmem_cache_cpu; its free
  *                  objects are on c->freelist
- *   thread-partial slab_owner = T, on T's c->partial list, free objects on
- *                  slab->freelist
+ *   thread-partial slab_owner = T, on T's c->partial queue (FIFO), free
+ *                  objects on slab->freelist.  A slab T ran dry waits
+ *                  there too, with none yet ("dry", not counted against
+ *                  cpu_partial_slabs): T's frees into it stay local and
+ *                  other threads' gather on its remote list until T's
+ *                  queue reaches it again
  *   node-partial   slab_owner = NULL, on kmem_cache_node->partial under
  *                  list_lock
  *   full           slab_owner = NULL, on no list, SLAB_REMOTE_FULL set in
- *                  remote_free
+ *                  remote_free: a slab given up with nothing free (its
+ *                  thread exited, shrank the cache, or overflowed its queue)
  * Frees by T into a slab T owns touch no atomic.  Frees by any other
  * thread push onto slab->remote_free with one compare-and-swap; the one
  * that finds SLAB_REMOTE_FULL set adopts the slab into its own
  * thread-partial list, so a full slab that gets a free is never lost.
- * The owner collects remote frees (one exchange) when it runs dry.
+ * The owner collects remote frees (one exchange) when it runs dry or
+ * activates the slab again; a slab given up with remote frees pending
+ * goes to the node list, never to full.
  *
  * Lock order: slab_mutex (cache list), kmem_cache_node.list_lock, then the
  * page allocator's locks.
@@ -72,7 +79,6 @@ struct kmem_cache {
 	char alias_names[128];          /* caches merged into this one */
 	struct list_head list;          /* on slab_caches */
 	struct kmem_cache_node *node[MAX_NUMNODES];
-	_Atomic unsigned long alloc_slowpath;
 	_Atomic unsigned long free_remote;
 	_Atomic unsigned long slabs_allocated;
 	_Atomic unsigned long slabs_freed;

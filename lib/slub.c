@@ -10,6 +10,9 @@
  *  - slab->inuse counts objects allocated or on another thread's remote
  *    list; for the active slab it counts c->freelist's objects as well
  *    (they are the thread's), and is settled when the slab is deactivated.
+ *  - A slab a thread ran dry stays the thread's, queued on its partial
+ *    list, until the thread exits or shrinks the cache or the queue
+ *    overflows; only then can it become full.
  *  - An empty slab goes back to the page allocator unless it is the last
  *    partial slab of its thread, or the node keeps fewer than min_partial.
  *  - Debug checks and statistics live in the slow paths only.
@@ -199,15 +202,29 @@ static unsigned int slab_take_remote(struct kmem_cache *s, struct page *slab)
 	return remote;
 }
 
-/* Make slab the thread's active slab: its free objects go to c->freelist. */
+/*
+ * Make slab the thread's active slab: its free objects go to c->freelist.
+ * inuse becomes objects, so remote frees need no counting here; the
+ * remote list is appended to the owner's own frees, whose walk touches
+ * only lines this thread wrote (the remote objects are likely in the
+ * freeing thread's cache).
+ */
 static void activate_slab(struct kmem_cache *s, struct kmem_cache_cpu *c,
 			  struct page *slab, struct kmem_thread *t)
 {
-	unsigned int remote = slab_take_remote(s, slab);
+	void *rlist = NULL;
 
+	if (atomic_load_explicit(&slab->remote_free, memory_order_relaxed))
+		rlist = (void *)atomic_exchange_explicit(&slab->remote_free, 0,
+							 memory_order_acquire);
+	if (!slab->freelist)
+		slab->freelist = rlist;
+	else if (rlist)
+		set_freepointer(s, freelist_tail(s, slab->freelist), rlist);
 	slab->slab_owner = t;
+	slab->slab_state = 0;
 	slab->inuse = slab->objects;
-	c->fresh = slab->slab_fresh && !remote;
+	c->fresh = slab->slab_fresh && !rlist;
 	slab->slab_fresh = 0;
 	c->freelist = slab->freelist;
 	slab->freelist = NULL;
@@ -279,20 +296,137 @@ static inline void cpu_partial_init(struct kmem_cache_cpu *c)
 		INIT_LIST_HEAD(&c->partial);
 }
 
-/* A slab joins the thread's partial list; the oldest overflow to the node. */
+/*
+ * The thread-partial queue.  c->partial is FIFO: a slab joins at the tail
+ * and is activated from the head, so it has been away longest, and
+ * gathered the most frees, when its turn comes.  Two kinds of slab wait
+ * there, told apart by slab_state:
+ *   counted  it had free objects when queued (adopted, or taken back from
+ *            the active slot); c->nr_partial counts these, and past
+ *            cpu_partial_slabs the oldest is given up, as in the kernel
+ *   dry      a retired active slab that had none (SLAB_STATE_DRY): it
+ *            holds no free memory, so it is not counted, and it waits for
+ *            its objects to come back, by the owner's fast-path frees or
+ *            on its remote list.
+ * c->nr_partial keeps both counts: counted slabs in the low half, dry
+ * ones in the high half.  Past cpu_partial_dry_max dry slabs the oldest is
+ * given up (full, or node-partial if frees came): a thread that stops
+ * allocating from a cache strands at most that many slabs' worth of
+ * other threads' frees until it allocates again or exits.
+ */
+#define SLAB_STATE_DRY          0x1
+#define CPU_PARTIAL_DRY_SLABS   8       /* at least this many dry slabs, */
+#define CPU_PARTIAL_DRY_BYTES   (512UL << 10)   /* or this much memory */
+#define CPU_PARTIAL_DRY_ONE     (1u << 16)
+#define CPU_PARTIAL_COUNTED     (CPU_PARTIAL_DRY_ONE - 1)
+
+static inline bool slab_counted(const struct page *slab)
+{
+	return !(slab->slab_state & SLAB_STATE_DRY);
+}
+
+static inline unsigned int cpu_partial_counted(const struct kmem_cache_cpu *c)
+{
+	return c->nr_partial & CPU_PARTIAL_COUNTED;
+}
+
+static inline unsigned int cpu_partial_dry(const struct kmem_cache_cpu *c)
+{
+	return c->nr_partial / CPU_PARTIAL_DRY_ONE;
+}
+
+static inline unsigned int cpu_partial_dry_max(const struct kmem_cache *s)
+{
+	return MAX(CPU_PARTIAL_DRY_SLABS,
+		   (unsigned int)(CPU_PARTIAL_DRY_BYTES >> (PAGE_SHIFT + s->order)));
+}
+
+/* Has slab nothing to give: no owner frees and no remote frees? */
+static inline bool slab_dry(const struct page *slab)
+{
+	return !slab->freelist &&
+	       !atomic_load_explicit(&slab->remote_free, memory_order_relaxed);
+}
+
+static void cpu_partial_del(struct kmem_cache_cpu *c, struct page *slab)
+{
+	list_del(&slab->slab_list);
+	c->nr_partial -= slab_counted(slab) ? 1 : CPU_PARTIAL_DRY_ONE;
+}
+
+/* Past cpu_partial_slabs counted slabs, give up the oldest. */
+static void cpu_partial_trim(struct kmem_cache *s, struct kmem_cache_cpu *c)
+{
+	while (cpu_partial_counted(c) > s->cpu_partial_slabs) {
+		struct page *old = list_first_entry(&c->partial, struct page, slab_list);
+
+		cpu_partial_del(c, old);
+		unfreeze_slab(s, old);
+	}
+}
+
+/* A slab with free objects joins the thread's partial queue. */
 static void put_cpu_partial(struct kmem_cache *s, struct kmem_cache_cpu *c,
 			    struct page *slab)
 {
 	cpu_partial_init(c);
-	list_add(&slab->slab_list, &c->partial);
+	slab->slab_state = 0;
+	list_add_tail(&slab->slab_list, &c->partial);
 	c->nr_partial++;
-	if (c->nr_partial > s->cpu_partial_slabs) {
-		struct page *old = list_last_entry(&c->partial, struct page, slab_list);
+	cpu_partial_trim(s, c);
+}
 
-		list_del(&old->slab_list);
-		c->nr_partial--;
-		unfreeze_slab(s, old);
+/*
+ * The active slab ran dry: it stays the thread's and waits in the queue,
+ * so that the owner's frees into it keep taking the fast path (no atomic,
+ * no adoption) and other threads' frees gather on its remote list.
+ */
+static void retire_slab(struct kmem_cache *s, struct kmem_cache_cpu *c)
+{
+	struct page *slab = c->slab, *old;
+
+	slab->freelist = NULL;          /* inuse == objects: all handed out */
+	slab->slab_state = SLAB_STATE_DRY;
+	c->slab = NULL;
+	list_add_tail(&slab->slab_list, &c->partial);
+	c->nr_partial += CPU_PARTIAL_DRY_ONE;
+	if (cpu_partial_dry(c) <= cpu_partial_dry_max(s))
+		return;
+	/* the oldest dry slab: past at most cpu_partial_slabs counted ones */
+	list_for_each_entry(old, &c->partial, slab_list) {
+		if (!slab_counted(old)) {
+			cpu_partial_del(c, old);
+			unfreeze_slab(s, old);
+			return;
+		}
 	}
+}
+
+/* Dry slabs get_cpu_partial sends round again before it looks elsewhere. */
+#define CPU_PARTIAL_DRY_SCAN    4
+
+/*
+ * The first slab of the thread's partial queue (on node nid, if asked)
+ * that has free objects.  Dry slabs at the head go to the tail, at most
+ * CPU_PARTIAL_DRY_SCAN of them, so the walk is O(1).
+ */
+static struct page *get_cpu_partial(struct kmem_cache_cpu *c, int nid)
+{
+	struct page *slab, *next;
+	unsigned int dry = 0;
+
+	list_for_each_entry_safe(slab, next, &c->partial, slab_list) {
+		if (nid != NUMA_NO_NODE && slab_nid(slab) != nid)
+			continue;
+		if (!slab_dry(slab)) {
+			cpu_partial_del(c, slab);
+			return slab;
+		}
+		if (++dry > CPU_PARTIAL_DRY_SCAN)
+			break;
+		list_move_tail(&slab->slab_list, &c->partial);
+	}
+	return NULL;
 }
 
 /* Take a slab from a node's partial list and make it the thread's. */
@@ -358,15 +492,14 @@ void *slab_alloc_slowpath(struct kmem_cache *s, gfp_t gfp, int nid)
 	struct page *slab;
 	void *obj;
 
-	atomic_fetch_add_explicit(&s->alloc_slowpath, 1, memory_order_relaxed);
 	if (unlikely(t->exiting))
 		return slab_alloc_unowned(s, gfp, nid);
 	c = thread_cpu_slab(t, s);
 	cpu_partial_init(c);
 	slab = c->slab;
-	if (slab && nid != NUMA_NO_NODE && slab_nid(slab) != nid)
+	if (slab && nid != NUMA_NO_NODE && slab_nid(slab) != nid) {
 		deactivate_slab(s, c);
-	else if (slab && !c->freelist) {
+	} else if (slab && !c->freelist) {
 		unsigned int remote = 0;
 		void *rlist = collect_remote(s, slab, &remote);
 
@@ -375,19 +508,15 @@ void *slab_alloc_slowpath(struct kmem_cache *s, gfp_t gfp, int nid)
 			c->fresh = false;
 			goto pop;
 		}
-		deactivate_slab(s, c);
+		retire_slab(s, c);
 	}
 	if (c->freelist)
 		goto pop;
 
 	/* The thread's own partial slabs first, then the node's, then new. */
-	list_for_each_entry(slab, &c->partial, slab_list) {
-		if (nid == NUMA_NO_NODE || slab_nid(slab) == nid) {
-			list_del(&slab->slab_list);
-			c->nr_partial--;
-			goto activate;
-		}
-	}
+	slab = get_cpu_partial(c, nid);
+	if (slab)
+		goto activate;
 	slab = get_partial(s, nid);
 	if (!slab) {
 		slab = allocate_slab(s, gfp, nid);
@@ -425,9 +554,8 @@ static void free_to_owned_slab(struct kmem_cache *s, struct kmem_cache_cpu *c,
 	slab->slab_fresh = 0;
 	/* Empty (inuse counts remote frees too, so none are pending), and
 	 * the thread has other partial slabs: give it back. */
-	if (--slab->inuse == 0 && c->nr_partial > 1) {
-		list_del(&slab->slab_list);
-		c->nr_partial--;
+	if (--slab->inuse == 0 && cpu_partial_counted(c) > 1) {
+		cpu_partial_del(c, slab);
 		slab->slab_owner = NULL;
 		free_slab(s, slab);
 	}
@@ -566,8 +694,7 @@ int __kmem_cache_shrink(struct kmem_cache *s)
 		deactivate_slab(s, c);
 		if (c->partial.next) {
 			list_for_each_entry_safe(slab, next, &c->partial, slab_list) {
-				list_del(&slab->slab_list);
-				c->nr_partial--;
+				cpu_partial_del(c, slab);
 				unfreeze_slab(s, slab);
 			}
 		}

@@ -1,7 +1,8 @@
 /*
  * test_slab.c - the slab cache API (kmem_cache_*): creation, alignment,
  * merging, allocation patterns, constructors, frees from other threads,
- * adoption of full slabs, thread exit, shrink and destroy, misuse, and the
+ * slabs that run dry staying with their thread, adoption of full slabs,
+ * thread exit, shrink and destroy, misuse, and the
  * slab geometry calculate_sizes chooses.
  *
  * Expected values come from the inputs and the kernel's rules, never from
@@ -1030,6 +1031,236 @@ Test(slab, remote_frees_come_back_when_the_freelist_runs_dry)
 	free(later);
 }
 
+/*
+ * A slab that runs dry stays its thread's (thread-partial, dry): the
+ * owner's frees into it stay local, other threads' frees gather on its
+ * remote list, and both come back when the queue reaches it again.
+ */
+Test(slab, dry_slab_stays_with_its_thread)
+{
+	struct kmem_cache *s = mkcache("dry", 256);
+	unsigned int per = objects_per_slab(s);   /* leaves one fresh active slab */
+	void **objs = calloc(2 * (size_t)per + 2, sizeof(void *));
+	void *remote_one[1];
+	struct free_job job;
+	struct page *slab1, *slab2;
+	void *a, *b;
+
+	cr_assert_not_null(objs);
+	cr_assert_geq(per, 8);
+	for (unsigned int i = 0; i <= per; i++)
+		objs[i] = kmem_cache_alloc(s, GFP_KERNEL);
+	slab1 = compound_head_of(objs[0]);
+	slab2 = compound_head_of(objs[per]);
+	cr_assert_neq(slab1, slab2);
+	cr_assert_eq(slab1->slab_owner, kmem_current, "the dry slab was given up");
+	cr_assert(on_thread_partial(kmem_current, s, slab1));
+	cr_assert_not(on_node_partial(s, slab1));
+	cr_assert_eq(atomic_load(&slab1->remote_free), 0, "dry slab marked full");
+	cr_assert_eq(slab1->inuse, per);
+
+	/* the owner's free: a plain push, no remote free, still queued */
+	kmem_cache_free(s, objs[3]);
+	cr_assert_eq(slab1->freelist, objs[3]);
+	cr_assert_eq(slab1->inuse, per - 1);
+	cr_assert_eq(atomic_load(&s->free_remote), 0);
+	cr_assert(on_thread_partial(kmem_current, s, slab1));
+
+	/* another thread's free: onto the remote list, the slab stays ours */
+	remote_one[0] = objs[5];
+	job = (struct free_job){ s, remote_one, 1 };
+	run_thread(free_all, &job);
+	cr_assert_eq(slab1->slab_owner, kmem_current);
+	cr_assert_eq(remote_count(s, slab1), 1);
+	cr_assert_eq(atomic_load(&s->free_remote), 1);
+	cr_assert_eq(live_objects(s), (long)per + 1 - 2);
+
+	/* slab2 first, then exactly the two objects freed into slab1 */
+	for (unsigned int i = 1; i < per; i++) {
+		objs[per + i] = kmem_cache_alloc(s, GFP_KERNEL);
+		cr_assert_eq(compound_head_of(objs[per + i]), slab2, "allocation %u", i);
+	}
+	a = kmem_cache_alloc(s, GFP_KERNEL);
+	b = kmem_cache_alloc(s, GFP_KERNEL);
+	cr_assert((a == objs[3] && b == objs[5]) || (a == objs[5] && b == objs[3]),
+		  "got %p %p, freed %p %p", a, b, objs[3], objs[5]);
+	cr_assert_eq(atomic_load(&slab1->remote_free), 0);
+	cr_assert_eq(live_objects(s), 2 * (long)per);
+	for (unsigned int i = 0; i < 2 * per; i++)
+		kmem_cache_free(s, objs[i]);
+	cr_assert_eq(live_objects(s), 0);
+	kmem_cache_shrink(s);
+	cr_assert_eq(cache_slabs(s), 0);
+	free(objs);
+}
+
+/* A dry slab that gets remote frees while queued is not lost at its owner's exit. */
+struct dry_exit_job {
+	struct kmem_cache *s;
+	void **objs;
+	unsigned int n;
+	pthread_barrier_t *filled, *freed;
+};
+
+static void *dry_then_exit(void *arg)
+{
+	struct dry_exit_job *j = arg;
+
+	for (unsigned int i = 0; i < j->n; i++) {
+		j->objs[i] = kmem_cache_alloc(j->s, GFP_KERNEL);
+		stamp(j->objs[i], 128, i);
+	}
+	pthread_barrier_wait(j->filled);
+	pthread_barrier_wait(j->freed);        /* main freed some: now exit */
+	return NULL;
+}
+
+Test(slab, dry_slab_with_remote_frees_survives_its_owners_exit)
+{
+	struct kmem_cache *s = mkcache("dry-exit", 128);
+	unsigned int per = objects_per_slab(s);
+	unsigned int n = 3 * per + 1;
+	void **objs = calloc(n, sizeof(void *));
+	pthread_barrier_t filled, freed;
+	struct dry_exit_job job = { s, objs, n, &filled, &freed };
+	struct page *slab1;
+	pthread_t t;
+
+	cr_assert_not_null(objs);
+	kmem_cache_shrink(s);
+	pthread_barrier_init(&filled, NULL, 2);
+	pthread_barrier_init(&freed, NULL, 2);
+	cr_assert_eq(pthread_create(&t, NULL, dry_then_exit, &job), 0);
+	pthread_barrier_wait(&filled);
+	slab1 = compound_head_of(objs[0]);
+	cr_assert_eq(compound_head_of(objs[per - 1]), slab1);
+	cr_assert_not_null(slab1->slab_owner);
+	cr_assert_neq(slab1->slab_owner, kmem_current);
+	/* remote frees into the other thread's dry slab */
+	kmem_cache_free(s, objs[1]);
+	kmem_cache_free(s, objs[2]);
+	cr_assert_eq(remote_count(s, slab1), 2);
+	pthread_barrier_wait(&freed);
+	pthread_join(t, NULL);
+	pthread_barrier_destroy(&filled);
+	pthread_barrier_destroy(&freed);
+
+	/* handed back with its remote frees: node partial, never full */
+	cr_assert_null(slab1->slab_owner);
+	cr_assert(on_node_partial(s, slab1));
+	cr_assert_neq(atomic_load(&slab1->remote_free), SLAB_REMOTE_FULL);
+	cr_assert_eq(live_objects(s), (long)n - 2);
+	for (unsigned int i = 0; i < n; i++) {
+		if (i == 1 || i == 2)
+			continue;
+		cr_assert(stamp_ok(objs[i], 128, i), "object %u", i);
+		kmem_cache_free(s, objs[i]);
+	}
+	cr_assert_eq(live_objects(s), 0);
+	kmem_cache_shrink(s);
+	cr_assert_eq(cache_slabs(s), 0);
+	free(objs);
+}
+
+/*
+ * Many dry slabs queued: allocation looks at a bounded number of them,
+ * and a slab the owner freed entirely is reused, not leaked.
+ */
+Test(slab, dry_slabs_queue_and_come_back)
+{
+	struct kmem_cache *s = mkcache("dry-queue", 200);
+	unsigned int per = objects_per_slab(s);
+	size_t n = 12 * (size_t)per;
+	void **objs = calloc(n, sizeof(void *));
+	long slabs;
+	uint64_t rng = 3;
+
+	cr_assert_not_null(objs);
+	for (size_t i = 0; i < n; i++) {
+		objs[i] = kmem_cache_alloc(s, GFP_KERNEL);
+		stamp(objs[i], 200, i);
+	}
+	slabs = cache_slabs(s);
+	cr_assert_geq(slabs, 12);
+	/* every full slab is still ours */
+	for (size_t i = 0; i < n; i += per)
+		cr_assert_eq(compound_head_of(objs[i])->slab_owner, kmem_current, "object %zu", i);
+	/* free and allocate the whole set back, three times: no new slabs */
+	for (int round = 0; round < 3; round++) {
+		for (size_t i = 0; i < n; i++)
+			cr_assert(stamp_ok(objs[i], 200, (uint64_t)round * n + i));
+		test_shuffle(objs, n, &rng);
+		for (size_t i = 0; i < n; i++)
+			kmem_cache_free(s, objs[i]);
+		cr_assert_eq(live_objects(s), 0, "round %d", round);
+		for (size_t i = 0; i < n; i++) {
+			objs[i] = kmem_cache_alloc(s, GFP_KERNEL);
+			stamp(objs[i], 200, (uint64_t)(round + 1) * n + i);
+		}
+		assert_disjoint(objs, n, 200);
+		cr_assert_leq(cache_slabs(s), slabs + 1, "round %d", round);
+	}
+	for (size_t i = 0; i < n; i++)
+		kmem_cache_free(s, objs[i]);
+	kmem_cache_shrink(s);
+	cr_assert_eq(cache_slabs(s), 0);
+	free(objs);
+}
+
+/*
+ * A thread keeps at most max(8, 512 KiB of slabs) dry slabs per cache:
+ * past that the oldest is given up (full), so a thread that stops
+ * allocating strands a bounded amount of other threads' frees.
+ */
+Test(slab, dry_slabs_a_thread_keeps_are_bounded)
+{
+	struct kmem_cache *s = mkcache("dry-bound", 4096);
+	unsigned int per = objects_per_slab(s);
+	size_t slab_bytes, bound, nslabs, n, owned = 0, full = 0;
+	void **objs;
+	struct free_job job;
+
+	kmem_cache_shrink(s);
+	slab_bytes = (size_t)PAGE_SIZE << s->order;
+	bound = MAX((size_t)8, (512UL << 10) / slab_bytes);
+	nslabs = bound + 6;
+	n = nslabs * per + 1;           /* the last object opens one more slab */
+	objs = calloc(n, sizeof(void *));
+	cr_assert_not_null(objs);
+	for (size_t i = 0; i < n; i++) {
+		objs[i] = kmem_cache_alloc(s, GFP_KERNEL);
+		cr_assert_not_null(objs[i]);
+		stamp(objs[i], 64, i);
+	}
+	cr_assert_eq(distinct_slabs(objs, n), nslabs + 1);
+	for (size_t k = 0; k < nslabs; k++) {
+		struct page *slab = compound_head_of(objs[k * per]);
+
+		if (slab->slab_owner == kmem_current) {
+			cr_assert(on_thread_partial(kmem_current, s, slab), "slab %zu", k);
+			owned++;
+		} else {
+			cr_assert_null(slab->slab_owner, "slab %zu", k);
+			cr_assert_eq(atomic_load(&slab->remote_free), SLAB_REMOTE_FULL, "slab %zu", k);
+			full++;
+		}
+	}
+	cr_assert_eq(owned, bound, "%zu dry slabs kept, bound %zu", owned, bound);
+	cr_assert_eq(full, nslabs - bound);
+	/* the oldest were given up, the newest kept */
+	cr_assert_null(compound_head_of(objs[0])->slab_owner);
+	cr_assert_eq(compound_head_of(objs[(nslabs - 1) * per])->slab_owner, kmem_current);
+	/* another thread frees everything: full slabs are adopted, ours get remote frees */
+	job = (struct free_job){ s, objs, n };
+	for (size_t i = 0; i < n; i++)
+		cr_assert(stamp_ok(objs[i], 64, i), "object %zu", i);
+	run_thread(free_all, &job);
+	cr_assert_eq(live_objects(s), 0);
+	kmem_cache_shrink(s);
+	cr_assert_eq(cache_slabs(s), 0);
+	free(objs);
+}
+
 struct adopt_job {
 	struct kmem_cache *s;
 	void *victim, *victim2;
@@ -1075,7 +1306,14 @@ Test(slab, full_slab_is_adopted_by_the_freeing_thread)
 		cr_assert_eq(compound_head_of(objs[i]), slab1);
 	cr_assert_neq(compound_head_of(objs[per]), slab1);
 
-	/* slab1 is full: nobody owns it, it is on no list */
+	/*
+	 * slab1 ran dry: it stays ours, queued on our partial list.  A
+	 * shrink gives it up: then it is full, nobody owns it, it is on no
+	 * list.
+	 */
+	cr_assert_eq(slab1->slab_owner, kmem_current);
+	cr_assert(on_thread_partial(kmem_current, s, slab1));
+	kmem_cache_shrink(s);
 	cr_assert_null(slab1->slab_owner);
 	cr_assert_eq(atomic_load(&slab1->remote_free), SLAB_REMOTE_FULL);
 	cr_assert_not(on_node_partial(s, slab1));

@@ -13,13 +13,17 @@
  * and expected).  At the end every block is freed, the lists drained, and
  * every zone must be back to its starting free count with consistent free
  * lists.  A further variant forks while three threads run: each child
- * allocates every order 0..10, checks its zones and exits.
+ * allocates every order 0..10, checks its zones and exits.  The slab
+ * variant has owners allocate from one cache while other threads free
+ * into the owners' slabs (active, dry-queued, adopted) and the owners
+ * exit under them: no object may change and no slab may be lost.
  *
  * KMEM_STRESS_OPS sets the operations per thread (default 200000, a
  * quarter of that under AddressSanitizer); the DEBUG_VM variant runs a
  * tenth of it.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +33,7 @@
 #include <unistd.h>
 #include <criterion/logging.h>
 #include "helpers.h"
+#include "slab.h"
 
 #define NTHREADS 4
 #define SLOTS 512
@@ -531,5 +536,153 @@ Test(stress, fork_while_threads_allocate)
 	cr_assert_eq(t.allocs, t.frees);
 	cr_assert_eq(check_pattern(mine, 0, 77), -1);
 	__free_page(mine);
+	assert_all_back();
+}
+
+/* ---- slab: remote frees into live, dry and exiting owners' slabs --------- */
+
+#define SLAB_OBJ 136
+#define SLAB_FREERS 3
+#define SLAB_ROUNDS 8
+#define SLAB_WINDOW 64
+
+static struct kmem_cache *slab_stress_cache;
+static pthread_mutex_t slab_inbox_lock = PTHREAD_MUTEX_INITIALIZER;
+static void *slab_inbox[INBOX_CAP];
+static int slab_inbox_n;
+static atomic_bool slab_owner_done;
+static atomic_long slab_bad, slab_remote_frees;
+
+static void slab_stamp(void *obj, uint64_t tag)
+{
+	memcpy(obj, &tag, sizeof(tag));
+	memset((char *)obj + sizeof(tag), (int)(tag % 251), SLAB_OBJ - sizeof(tag));
+}
+
+static void slab_check_free(void *obj)
+{
+	const unsigned char *p = obj;
+	uint64_t tag;
+
+	memcpy(&tag, p, sizeof(tag));
+	for (size_t i = sizeof(tag); i < SLAB_OBJ; i++)
+		if (p[i] != (unsigned char)(tag % 251)) {
+			atomic_fetch_add(&slab_bad, 1);
+			break;
+		}
+	kmem_cache_free(slab_stress_cache, obj);
+}
+
+static bool slab_inbox_push(void *obj)
+{
+	bool ok;
+
+	pthread_mutex_lock(&slab_inbox_lock);
+	ok = slab_inbox_n < INBOX_CAP;
+	if (ok)
+		slab_inbox[slab_inbox_n++] = obj;
+	pthread_mutex_unlock(&slab_inbox_lock);
+	return ok;
+}
+
+static void *slab_inbox_pop(void)
+{
+	void *obj = NULL;
+
+	pthread_mutex_lock(&slab_inbox_lock);
+	if (slab_inbox_n)
+		obj = slab_inbox[--slab_inbox_n];
+	pthread_mutex_unlock(&slab_inbox_lock);
+	return obj;
+}
+
+/* Allocates, keeps a window it frees locally, hands the rest over; exits
+ * with objects still out in other threads' hands. */
+static void *slab_owner_thread(void *arg)
+{
+	uint64_t rng = (uint64_t)(uintptr_t)arg * 7919 + 1, seq = (uint64_t)(uintptr_t)arg << 32;
+	long ops = ops_per_thread() / 4;
+	void *window[SLAB_WINDOW] = { 0 };
+
+	for (long i = 0; i < ops; i++) {
+		void *obj = kmem_cache_alloc(slab_stress_cache, GFP_KERNEL);
+		uint64_t r = test_rand(&rng);
+
+		if (!obj) {
+			atomic_fetch_add(&slab_bad, 1);
+			continue;
+		}
+		slab_stamp(obj, ++seq);
+		if (r & 1) {
+			unsigned int k = (unsigned int)(r >> 8) % SLAB_WINDOW;
+
+			if (window[k])
+				slab_check_free(window[k]);
+			window[k] = obj;
+		} else {
+			while (!slab_inbox_push(obj))
+				sched_yield();
+		}
+	}
+	/* half the window goes to the freers too, after this thread is gone */
+	for (unsigned int k = 0; k < SLAB_WINDOW; k++)
+		if (window[k] && (k & 1) && slab_inbox_push(window[k]))
+			window[k] = NULL;
+	for (unsigned int k = 0; k < SLAB_WINDOW; k++)
+		if (window[k])
+			slab_check_free(window[k]);
+	return NULL;
+}
+
+static void *slab_freer_thread(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		void *obj = slab_inbox_pop();
+
+		if (obj) {
+			slab_check_free(obj);
+			atomic_fetch_add(&slab_remote_frees, 1);
+		} else if (atomic_load(&slab_owner_done)) {
+			break;
+		} else {
+			sched_yield();
+		}
+	}
+	return NULL;
+}
+
+Test(stress, slab_remote_frees_race_owners_and_their_exit)
+{
+	long slabs = 0;
+	int nid;
+
+	stress_init("KMEM_DEBUG_VM=0");
+	slab_stress_cache = kmem_cache_create("stress-slab", SLAB_OBJ, 0, SLAB_NO_MERGE, NULL);
+	cr_assert_not_null(slab_stress_cache);
+	for (int round = 0; round < SLAB_ROUNDS; round++) {
+		pthread_t owner, freers[SLAB_FREERS];
+
+		atomic_store(&slab_owner_done, false);
+		for (int i = 0; i < SLAB_FREERS; i++)
+			cr_assert_eq(pthread_create(&freers[i], NULL, slab_freer_thread, NULL), 0);
+		cr_assert_eq(pthread_create(&owner, NULL, slab_owner_thread,
+					    (void *)(uintptr_t)(round + 1)), 0);
+		pthread_join(owner, NULL);
+		atomic_store(&slab_owner_done, true);
+		for (int i = 0; i < SLAB_FREERS; i++)
+			pthread_join(freers[i], NULL);
+		cr_assert_eq(slab_inbox_n, 0);
+	}
+	cr_assert_eq(atomic_load(&slab_bad), 0, "%ld objects changed or allocations failed",
+		     atomic_load(&slab_bad));
+	cr_assert_gt(atomic_load(&slab_remote_frees), 0);
+	cr_log_info("slab stress: %ld remote frees", atomic_load(&slab_remote_frees));
+	/* every object is free and no slab was lost: shrink gives all back */
+	kmem_cache_shrink(slab_stress_cache);
+	for_each_online_node(nid)
+		slabs += atomic_load(&slab_stress_cache->node[nid]->nr_slabs);
+	cr_assert_eq(slabs, 0, "%ld slabs left after every object was freed", slabs);
+	kmem_cache_destroy(slab_stress_cache);
 	assert_all_back();
 }
