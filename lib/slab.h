@@ -178,7 +178,9 @@ static inline struct page *compound_head_of(const void *addr)
 /*
  * Free fast path: an object of the thread's active slab goes back on the
  * thread's freelist.  The one double free this sees cheaply - the object
- * already at the head of the list - stops the program.
+ * already at the head of the list - stops the program.  t is always
+ * kmem_current: a thread past its exit hook runs on kmem_thread_dead,
+ * which owns no slab, so an owner test needs no exiting test beside it.
  */
 static inline bool slab_free_fast(struct kmem_thread *t, struct kmem_cache *s,
 				  struct page *slab, void *obj)
@@ -200,7 +202,7 @@ static inline bool slab_free_fast(struct kmem_thread *t, struct kmem_cache *s,
 	 * The slab becoming empty is left to the slow path, which decides
 	 * whether to give it back.
 	 */
-	if (likely(slab->slab_owner == t) && likely(slab->inuse > 1) && !t->exiting) {
+	if (likely(slab->slab_owner == t) && likely(slab->inuse > 1)) {
 		if (unlikely(obj == slab->freelist)) {
 			slab_free_fast_double(s, obj);
 			return true;
