@@ -10,6 +10,10 @@
  *    never coexist below MAX_ORDER: freeing merges them.
  *  - zone->free_pages == sum of free blocks + pages not yet online; it is
  *    written under zone->lock and read without it by watermark checks.
+ *  - A request whose migrate type has no free block claims a free or
+ *    mostly free pageblock of another type, largest block first; failing
+ *    that, a new section comes online; only a zone with every section
+ *    online lends a single block of another type without claiming it.
  *  - Requests walk the zonelist (local node first, then by distance; each
  *    node's zones highest first), skip zones above gfp_zone(gfp) and zones
  *    that fail zone_watermark_ok with their lowmem_reserve, and take order
@@ -112,39 +116,53 @@ struct page *__rmqueue_smallest(struct zone *zone, unsigned int order, int mt)
 	return NULL;
 }
 
-/* mm/page_alloc.c: can_steal_fallback */
-static bool can_steal_fallback(unsigned int order, int start_mt)
+/*
+ * mm/page_alloc.c: should_try_claim_block.  Large blocks are likely to sit
+ * in mostly free pageblocks; unmovable and reclaimable requests try to
+ * claim whatever they fall back to, since polluting a movable pageblock
+ * with them is what fragments memory for good.  A small movable request
+ * only borrows.
+ */
+static bool should_try_claim_block(unsigned int order, int start_mt)
 {
 	if (order >= pageblock_order / 2)
 		return true;
 	return start_mt == MIGRATE_RECLAIMABLE || start_mt == MIGRATE_UNMOVABLE;
 }
 
+/*
+ * The first fallback type with a free block of this order; -1 if none,
+ * -2 if claimable is asked for and blocks of this order are too small to
+ * claim (mm/page_alloc.c: find_suitable_fallback).
+ */
 static int find_suitable_fallback(struct free_area *area, unsigned int order,
-				  int start_mt, bool *can_steal)
+				  int start_mt, bool claimable)
 {
 	if (area->nr_free == 0)
 		return -1;
+	if (claimable && !should_try_claim_block(order, start_mt))
+		return -2;
 	for (int i = 0; i < MIGRATE_TYPES - 1; i++) {
 		int fallback_mt = fallbacks[start_mt][i];
 
-		if (!list_empty(&area->free_list[fallback_mt])) {
-			*can_steal = can_steal_fallback(order, start_mt);
+		if (!list_empty(&area->free_list[fallback_mt]))
 			return fallback_mt;
-		}
 	}
 	return -1;
 }
 
 /*
- * Claim the pageblock(s) holding a fallback block for start_mt when
- * enough of it is free or of a compatible type (mm/page_alloc.c:
- * try_to_claim_block).  A block of pageblock size or more is taken whole.
- * Free blocks of a claimed pageblock move to start_mt's lists.
+ * Claim the pageblock(s) holding a fallback block for start_mt when at
+ * least half of it is free (mm/page_alloc.c: try_to_claim_block).  A
+ * block of pageblock size or more is taken whole.  Free blocks of a
+ * claimed pageblock move to start_mt's lists.  The kernel also counts
+ * used pages "alike" to the request (movable pages for a movable one,
+ * non-movable pages of a movable block otherwise); kmem cannot tell a
+ * used page's mobility, so it counts none, as the kernel does between
+ * unmovable and reclaimable blocks.
  */
 static bool try_to_claim_block(struct zone *zone, struct page *page,
-			       unsigned int current_order, int start_mt,
-			       int block_mt)
+			       unsigned int current_order, int start_mt)
 {
 	unsigned long pfn = __page_to_pfn(page);
 	unsigned long start_pfn, end_pfn, free = 0;
@@ -169,13 +187,7 @@ static bool try_to_claim_block(struct zone *zone, struct page *page,
 			free += 1UL << pg->order;
 		p += (pg->flags & PAGE_STATE_MASK) ? 1UL << pg->order : 1;
 	}
-	/*
-	 * Used pages of an unmovable or reclaimable block count as alike for
-	 * the other of the two; movable requests only count free pages.
-	 */
-	unsigned long alike = (start_mt != MIGRATE_MOVABLE && block_mt != MIGRATE_MOVABLE)
-		? pageblock_nr_pages - free : 0;
-	if (free + alike < pageblock_nr_pages / 2)
+	if (free < pageblock_nr_pages / 2)
 		return false;
 
 	for (unsigned long p = start_pfn; p < end_pfn;) {
@@ -193,48 +205,52 @@ static bool try_to_claim_block(struct zone *zone, struct page *page,
 }
 
 /*
- * No block of start_mt: take one from another migrate type.  Prefer the
- * largest fallback block so that a whole pageblock changes hands rather
- * than fragments of many (mm/page_alloc.c: __rmqueue_fallback).
+ * Claim a pageblock of another migrate type for start_mt, trying the
+ * largest free block first: that roughly finds the pageblock with the
+ * most free pages (mm/page_alloc.c: __rmqueue_claim).
  */
-static struct page *__rmqueue_fallback(struct zone *zone, unsigned int order,
-				       int start_mt)
+static struct page *__rmqueue_claim(struct zone *zone, unsigned int order, int start_mt)
 {
-	struct free_area *area = NULL;
-	int current_order, fallback_mt = -1;
-	bool can_steal = false;
-	struct page *page;
+	for (int current_order = MAX_ORDER; current_order >= (int)order; current_order--) {
+		struct free_area *area = &zone->free_area[current_order];
+		int fallback_mt = find_suitable_fallback(area, (unsigned int)current_order,
+							 start_mt, true);
+		struct page *page;
 
-	for (current_order = MAX_ORDER; current_order >= (int)order; current_order--) {
-		area = &zone->free_area[current_order];
-		fallback_mt = find_suitable_fallback(area, current_order, start_mt, &can_steal);
 		if (fallback_mt == -1)
 			continue;
-		/*
-		 * A movable request that cannot claim the block splits the
-		 * smallest fallback block instead: it does no lasting harm.
-		 */
-		if (!can_steal && start_mt == MIGRATE_MOVABLE && current_order > (int)order)
-			goto find_smallest;
-		goto do_steal;
+		if (fallback_mt == -2)
+			break;
+		page = list_first_entry(&area->free_list[fallback_mt], struct page, lru);
+		if (try_to_claim_block(zone, page, (unsigned int)current_order, start_mt)) {
+			zone->ev.fallback++;
+			return __rmqueue_smallest(zone, order, start_mt);
+		}
 	}
 	return NULL;
+}
 
-find_smallest:
-	for (current_order = order; current_order <= MAX_ORDER; current_order++) {
-		area = &zone->free_area[current_order];
-		fallback_mt = find_suitable_fallback(area, current_order, start_mt, &can_steal);
-		if (fallback_mt != -1)
-			break;
+/*
+ * Last resort: borrow the smallest fallback block without claiming its
+ * pageblock, which then holds pages of two types (mm/page_alloc.c:
+ * __rmqueue_steal).
+ */
+static struct page *__rmqueue_steal(struct zone *zone, unsigned int order, int start_mt)
+{
+	for (unsigned int current_order = order; current_order < NR_PAGE_ORDERS; current_order++) {
+		struct free_area *area = &zone->free_area[current_order];
+		int fallback_mt = find_suitable_fallback(area, current_order, start_mt, false);
+		struct page *page;
+
+		if (fallback_mt == -1)
+			continue;
+		page = list_first_entry(&area->free_list[fallback_mt], struct page, lru);
+		del_page_from_free_list(page, zone, current_order);
+		expand(zone, page, order, current_order, fallback_mt);
+		zone->ev.fallback++;
+		return page;
 	}
-do_steal:
-	page = list_first_entry(&area->free_list[fallback_mt], struct page, lru);
-	zone->ev.fallback++;
-	if (can_steal && try_to_claim_block(zone, page, current_order, start_mt, fallback_mt))
-		return __rmqueue_smallest(zone, order, start_mt);
-	del_page_from_free_list(page, zone, current_order);
-	expand(zone, page, order, current_order, fallback_mt);
-	return page;
+	return NULL;
 }
 
 /*
@@ -270,16 +286,36 @@ void zone_online_all(struct zone *zone)
 	pthread_mutex_unlock(&zone->lock);
 }
 
+/*
+ * The preferred migrate type has no free block.  As mm/page_alloc.c:
+ * __rmqueue does, first claim a pageblock of another type that is free
+ * or at least half free, largest block first, and only then lend single
+ * blocks of another type.  kmem has one more source the kernel lacks,
+ * offline sections, and brings one online between the two steps, as the
+ * kernel's ALLOC_NOFRAGMENT tries whole free pageblocks elsewhere before
+ * it mixes types in one.  Claiming first reuses memory the program has
+ * already touched instead of growing its RSS; onlining before lending
+ * keeps slab pages out of movable pageblocks, which could then never
+ * become free whole (bench figures in the commit that made this order).
+ */
+static __attribute__((noinline)) struct page *__rmqueue_fallback(struct zone *zone,
+								unsigned int order, int mt)
+{
+	struct page *page = __rmqueue_claim(zone, order, mt);
+
+	if (page)
+		return page;
+	if (zone_online_section(zone, mt))
+		return __rmqueue_smallest(zone, order, mt);
+	return __rmqueue_steal(zone, order, mt);
+}
+
 struct page *__rmqueue(struct zone *zone, unsigned int order, int mt)
 {
 	struct page *page = __rmqueue_smallest(zone, order, mt);
 
-	if (unlikely(!page)) {
-		if (zone_online_section(zone, mt))
-			page = __rmqueue_smallest(zone, order, mt);
-		else
-			page = __rmqueue_fallback(zone, order, mt);
-	}
+	if (unlikely(!page))
+		page = __rmqueue_fallback(zone, order, mt);
 	if (likely(page)) {
 		mark_pageblocks_used(zone, __page_to_pfn(page), order);
 		zone->ev.pgalloc += 1UL << order;

@@ -8,8 +8,13 @@
  *   DMA, alloc_pages_zone without watermarks:
  *     order 0, 3, 5 Unmovable  -> section 0 online as Unmovable;
  *                                 free 1024-1-8-32 = 983 = orders {0,1,2,4,6,7,8,9}
- *     order 0 Movable          -> section 1 online as Movable;    free {0..9}
- *     order 2 Reclaimable      -> section 2 online as Reclaimable; free {2..9}
+ *     order 0 Movable          -> claims the free pageblock 1 (pfns 512-1023,
+ *                                 the order-9 block) whole; free {0..8} Movable
+ *     order 2 Reclaimable      -> claims pageblock 0 (471 of 512 free, the
+ *                                 largest fallback is its order-8 block);
+ *                                 free {0,1,4,6,7,8} Reclaimable, none Unmovable
+ *                                 (mm/page_alloc.c: __rmqueue_claim: claim
+ *                                 before new memory, so one section online)
  *   DMA32, alloc_pages(GFP_KERNEL, 0):
  *     this thread, one page    -> pcp refill of batch 3 (section 4 online as
  *                                 Unmovable), 2 pages left on the list
@@ -251,9 +256,8 @@ static void workload(void)
 
 /* Expected free blocks, per zone, type and order (see the top comment). */
 static const unsigned long exp_dma[MIGRATE_TYPES][NORD] = {
-	[MIGRATE_UNMOVABLE]   = { 1, 1, 1, 0, 1, 0, 1, 1, 1, 1, 0 },
-	[MIGRATE_MOVABLE]     = { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0 },
-	[MIGRATE_RECLAIMABLE] = { 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0 },
+	[MIGRATE_MOVABLE]     = { 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0 },
+	[MIGRATE_RECLAIMABLE] = { 1, 1, 0, 0, 1, 0, 1, 1, 1, 0, 0 },
 };
 static const unsigned long exp_dma32[MIGRATE_TYPES][NORD] = {
 	[MIGRATE_UNMOVABLE]   = { 0, 1, 0, 1, 1, 1, 1, 1, 1, 1, 0 },
@@ -293,7 +297,7 @@ Test(vmstat, buddyinfo_shows_nr_free_of_each_order)
 	workload();
 	sum_types(exp_dma, nr_dma);
 	sum_types(exp_dma32, nr_dma32);
-	cr_assert_eq(pages_of(nr_dma), 3 * 1024 - 41 - 1 - 4);
+	cr_assert_eq(pages_of(nr_dma), 1024 - 41 - 1 - 4);
 	cr_assert_eq(pages_of(nr_dma32), 1024 - 6);
 
 	/* The zones hold what the workload implies... */
@@ -448,9 +452,9 @@ Test(vmstat, pagetypeinfo_free_lists_and_blocks)
 	static char want[8192];
 	size_t len = 0;
 	char *got;
-	/* Blocks online: DMA sections 0, 1, 2 as Unmovable, Movable,
-	 * Reclaimable (two pageblocks each); DMA32 section 4 Unmovable. */
-	const unsigned long blocks_dma[MIGRATE_TYPES] = { 2, 2, 2 };
+	/* Blocks online: DMA section 0, pageblock 0 claimed by Reclaimable,
+	 * 1 by Movable; DMA32 section 4 Unmovable. */
+	const unsigned long blocks_dma[MIGRATE_TYPES] = { 0, 1, 1 };
 	const unsigned long blocks_dma32[MIGRATE_TYPES] = { 2, 0, 0 };
 
 	vm_init("off");
@@ -664,7 +668,7 @@ Test(vmstat, zoneinfo_values_and_pagesets)
 {
 	const struct zone_exp e_dma = {
 		"DMA", 4096 - 41 - 1 - 4, 64, 80, 96, 4096, 0, { 0, 48, 48, 48, 48 },
-		3072, 46, 3, 0, 8, 1,
+		1024, 46, 1, 0, 8, 1,
 	};
 	const struct zone_exp e_dma32 = {
 		"DMA32", 12288 - 6, 192, 240, 288, 12288, 4096, { 0, 0, 0, 0, 0 },
@@ -840,8 +844,8 @@ static void check_meminfo_format_against_kernel(void)
 
 static void check_meminfo(const char *got, enum section_backing backing)
 {
-	/* Sections online: DMA 0-2, DMA32 4. */
-	const long online = 4 * 1024, allocated = 41 + 1 + 4 + 1 + 2, pcp = 3;
+	/* Sections online: DMA 0, DMA32 4. */
+	const long online = 2 * 1024, allocated = 41 + 1 + 4 + 1 + 2, pcp = 3;
 	const long free_pages = 16384 - allocated - pcp;
 
 	cr_assert_eq(meminfo_field(got, "MemTotal:", "kB"), 16384 * 4);
@@ -851,13 +855,13 @@ static void check_meminfo(const char *got, enum section_backing backing)
 	cr_assert_eq(meminfo_field(got, "ArenaOnline:", "kB"), online * 4);
 	cr_assert_eq(meminfo_field(got, "ArenaResident:", "kB"), online * 4);
 	cr_assert_eq(meminfo_field(got, "ArenaReleased:", "kB"), 0);
-	cr_assert_eq(meminfo_field(got, "MemMap:", "kB"), (long)(4 * 1024 * sizeof(struct page) / 1024),
-		     "4 sections of 1024 descriptors");
+	cr_assert_eq(meminfo_field(got, "MemMap:", "kB"), (long)(2 * 1024 * sizeof(struct page) / 1024),
+		     "2 sections of 1024 descriptors");
 	cr_assert_eq(meminfo_field(got, "HugetlbBacked:", "kB"), 0);
-	cr_assert_eq(meminfo_field(got, "ThpBacked:", "kB"), backing == BACKING_THP ? 4 * 4096 : 0);
-	cr_assert_eq(meminfo_field(got, "SmallBacked:", "kB"), backing == BACKING_4K ? 4 * 4096 : 0);
+	cr_assert_eq(meminfo_field(got, "ThpBacked:", "kB"), backing == BACKING_THP ? 2 * 4096 : 0);
+	cr_assert_eq(meminfo_field(got, "SmallBacked:", "kB"), backing == BACKING_4K ? 2 * 4096 : 0);
 	cr_assert_eq(meminfo_field(got, "HugetlbFallback:", ""), 0);
-	cr_assert_eq(meminfo_field(got, "MbindOk:", "") + meminfo_field(got, "MbindFailed:", ""), 4,
+	cr_assert_eq(meminfo_field(got, "MbindOk:", "") + meminfo_field(got, "MbindFailed:", ""), 2,
 		     "every online section was bound or refused");
 	/* The same numbers, from the zones and arena_stats. */
 	cr_assert_eq((long)(dma->managed_pages + dma32->managed_pages) * 4,
@@ -903,8 +907,7 @@ Test(vmstat, meminfo_thp)
 }
 
 /* After kmem_reclaim the free pageblocks are given back and meminfo
- * says how much: DMA section 1 (Movable) keeps its order-9 upper half
- * free, DMA32 nothing of pageblock size is free at all... */
+ * says how much. */
 Test(vmstat, meminfo_after_reclaim)
 {
 	char *got;
@@ -916,15 +919,14 @@ Test(vmstat, meminfo_after_reclaim)
 	helper_stop();
 	drain_all_pages();
 	bytes = kmem_reclaim();
-	/* Free blocks of order >= 9 after the workload: DMA Unmovable one
-	 * order-9, Movable one order-9, Reclaimable one order-9; DMA32 one
-	 * order-9.  Each is one pageblock. */
-	released = 4 * 512;
+	/* Free blocks of order >= 9 after the workload: none in DMA (both
+	 * pageblocks of section 0 are in use), one order-9 in DMA32. */
+	released = 512;
 	cr_assert_eq(bytes, released * PAGE_SIZE, "kmem_reclaim gave back %zu bytes", bytes);
 	got = capture(kmem_show_meminfo);
 	cr_assert_eq(meminfo_field(got, "ArenaReleased:", "kB"), (long)released * 4);
-	cr_assert_eq(meminfo_field(got, "ArenaResident:", "kB"), (4 * 1024 - (long)released) * 4);
-	cr_assert_eq(meminfo_field(got, "ArenaOnline:", "kB"), 4 * 1024 * 4);
+	cr_assert_eq(meminfo_field(got, "ArenaResident:", "kB"), (2 * 1024 - (long)released) * 4);
+	cr_assert_eq(meminfo_field(got, "ArenaOnline:", "kB"), 2 * 1024 * 4);
 	/* Released pages still count as free. */
 	cr_assert_eq(meminfo_field(got, "MemFree:", "kB"), (16384 - 49) * 4);
 	cr_assert_eq(meminfo_field(got, "PcpFree:", "kB"), 0);
