@@ -9,7 +9,8 @@
  * from thrashing: a pass marks free pageblocks idle, and only a pageblock
  * still idle at a pass KMEM_DECAY_MS or more later is released; allocating
  * from a pageblock clears both marks.  Each zone keeps KMEM_RETAIN bytes
- * of free memory resident.  Released pages still count as free: they are
+ * of free memory resident.  Memory of hugetlb-backed sections is never
+ * given back (see release_block).  Released pages still count as free: they are
  * the zone's to hand out again, and read as zeroes when they are.
  */
 #include "internal.h"
@@ -84,6 +85,14 @@ static unsigned long release_block(struct zone *zone, struct page *page,
 	uint8_t *pb = &pageblock_flags[pfn >> pageblock_order];
 	bool all_idle = true;
 
+	/*
+	 * hugetlb memory stays: after MADV_DONTNEED a private hugetlb page
+	 * goes back to the system pool, and the refault needs a pool page
+	 * with no reservation behind it; if another process (or a lowered
+	 * nr_hugepages) took it meanwhile, the refault is SIGBUS.
+	 */
+	if (section_state[pfn >> SECTION_ORDER] == BACKING_HUGETLB)
+		return 0;
 	for (unsigned long i = 0; i < nr; i++)
 		if (!(pb[i] & (PB_IDLE | PB_RELEASED)))
 			all_idle = false;

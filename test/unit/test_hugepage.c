@@ -570,6 +570,43 @@ Test(hugepage_sys, hugetlb_pool_and_fallbacks, .fini = restore_nr_hugepages, .ti
 	cr_assert_eq(read_nr_hugepages(), saved_nr_hugepages, "nr_hugepages restored");
 }
 
+/*
+ * Free hugetlb-backed memory is never given back to the OS: a private
+ * hugetlb page dropped with MADV_DONTNEED returns to the system pool, and
+ * once the pool shrinks (here: nr_hugepages lowered to 0, as another
+ * process taking the pages would do) touching it again is SIGBUS.
+ */
+Test(hugepage_sys, hugetlb_memory_is_never_given_back, .fini = restore_nr_hugepages,
+     .timeout = 60)
+{
+	struct page *page;
+	char *p;
+
+	saved_nr_hugepages = read_nr_hugepages();
+	if (saved_nr_hugepages < 0 || write_nr_hugepages(saved_nr_hugepages + 4) ||
+	    meminfo_value("HugePages_Free") < 2 || meminfo_value("Hugepagesize") != 2048) {
+		cr_log_warn("no 2 MiB hugetlb pages to be had: case not checked");
+		return;
+	}
+	hp_init("hugetlb");
+	page = alloc_pages(GFP_KERNEL, pageblock_order);
+	cr_assert_not_null(page);
+	if (section_state[__page_to_pfn(page) >> SECTION_ORDER] != BACKING_HUGETLB) {
+		cr_log_warn("the pageblock is not hugetlb-backed: case not checked");
+		__free_pages(page, pageblock_order);
+		return;
+	}
+	p = lowmem_page_address(page);
+	memset(p, 0x5a, pageblock_nr_pages * PAGE_SIZE);
+	__free_pages(page, pageblock_order);
+	kmem_reclaim();
+	cr_assert_not(pageblock_flags[__page_to_pfn(page) >> pageblock_order] & PB_RELEASED);
+	write_nr_hugepages(0);
+	/* still ours and still resident: reading and writing it is safe */
+	cr_assert_eq(p[12345], 0x5a);
+	memset(p, 0x33, pageblock_nr_pages * PAGE_SIZE);
+}
+
 /* auto: the first AUTO_THP_MIN_SECTIONS sections on 4 KiB pages (a small
  * heap gains nothing from huge pages), THP from then on.  hugetlb pages
  * may be in play if another test reserved some: they count as huge. */
