@@ -898,23 +898,27 @@ static void *churn_large(void *arg)
 Test(kmalloc, small_large_blocks_are_cached_per_thread)
 {
 	long before = free_pages_now();
-	char *p = kmalloc(64 << 10, GFP_KERNEL), *q;
+	char *p = kmalloc(64 << 10, GFP_KERNEL), *q, *r;
+	void *first;
 	pthread_t th;
 
-	kfree(p);
-	cr_assert_eq(kmem_current->large_count, 16);
-	q = kmalloc(60 << 10, GFP_KERNEL);              /* 15 pages: not the same count */
-	cr_assert_neq(q, p);
+	q = kmalloc(64 << 10, GFP_KERNEL);              /* one of the batch p came with */
+	first = q;
 	kfree(q);
-	q = kmalloc((64 << 10) - 100, GFP_KERNEL);      /* 16 pages: the cached block */
-	cr_assert_eq(q, p);
+	cr_assert_eq(kmem_current->large_count, LARGE_CACHE_BATCH);
+	r = kmalloc(60 << 10, GFP_KERNEL);              /* 15 pages: not the same count */
+	cr_assert_neq(r, first);
+	q = kmalloc((64 << 10) - 100, GFP_KERNEL);      /* 16 pages: the block just freed */
+	cr_assert_eq(q, first);
 	cr_assert_eq(ksize(q), 64 << 10);
 	memset(q, 0xcc, 64 << 10);
 	kfree(q);
 	q = kzalloc(64 << 10, GFP_KERNEL);              /* cached but cleared */
-	cr_assert_eq(q, p);
+	cr_assert_eq(q, first);
 	cr_assert(all_zero(q, 64 << 10));
 	kfree(q);
+	kfree(r);
+	kfree(p);
 	cached_large = kmalloc(64 << 10, GFP_KERNEL);
 	expect_death(free_cached_large_twice, NULL, "double free of a 16-page block");
 	kfree(cached_large);
