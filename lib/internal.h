@@ -272,6 +272,15 @@ struct page *rmqueue_pcplist(struct zone *zone, unsigned int order,
 /* false: the block could not go on a pcp list; free it to the zone. */
 bool free_unref_page(struct zone *zone, struct page *page, unsigned int order,
 		     int migratetype);
+/* Up to count blocks of nr pages (2^get_order blocks with the tail given
+ * back) from zone under one lock, while it stays above its high
+ * watermark; heads allocated with order 0, PG_zeroed kept.  Returns how
+ * many. */
+int rmqueue_bulk_exact(struct zone *zone, unsigned long nr, int mt, int count,
+		       struct page **pages);
+/* Free count allocated blocks of nr[i] pages (heads as rmqueue_bulk_exact
+ * leaves them), one zone lock per run of blocks of one zone. */
+void free_pages_bulk_exact(struct page **pages, const unsigned long *nr, int count);
 /* Empty one thread's lists for one zone (or every zone with zone NULL). */
 void drain_pages(struct kmem_thread *t, struct zone *zone);
 void pcp_init_thread(struct kmem_thread *t);
@@ -317,11 +326,15 @@ struct kmem_usage {
 	size_t free_blocks;
 	size_t slab_bytes;        /* pages held by slabs */
 	size_t large_bytes;       /* pages held by kmalloc_large blocks */
+	size_t large_cached_bytes; /* free blocks on the threads' large caches */
 	size_t vmalloc_allocs;
 	size_t vmalloc_bytes;
 };
 
 extern _Atomic size_t kmalloc_large_bytes;
+/* kmalloc_large_bytes plus every thread's share (kmalloc.c); takes the
+ * caller's word that kmem_threads_lock is held. */
+size_t kmalloc_large_sum_bytes(void);
 void kmem_get_usage(struct kmem_usage *u);
 /* All reports (buddyinfo, pagetypeinfo, slabinfo, zoneinfo, meminfo). */
 void kmem_show_stats(int fd);

@@ -12,12 +12,14 @@
  *  - __GFP_ZERO clears only what is not known to be zero already: fresh
  *    slab objects need their free pointer cleared, fresh pages nothing.
  *  - kmalloc_large blocks of up to LARGE_CACHE_PAGES pages freed by a
- *    thread stay on its large_cache (LARGE_CACHE_LIMIT pages at most) for
- *    its next request of the same page count: every 64 KiB malloc/free
- *    would otherwise take the zone lock and split and merge a buddy block,
- *    as the kernel's pcp lists avoid for orders 0..3.  A cached block's
- *    large_size is 0, so freeing it again is caught.  Thread exit, fork
- *    and reclaim give the blocks back (kmalloc_large_drain).
+ *    thread stay on its large cache for its next request of the same page
+ *    count: every 64 KiB malloc/free would otherwise take the zone lock
+ *    and split and merge a buddy block, as the kernel's pcp lists avoid
+ *    for orders 0..3.  The cache's limit auto-tunes, as pcp->high does,
+ *    from 256 KiB to 16 MiB (see "The large cache" below).  A cached
+ *    block's large_size is 0, so freeing it again is caught.  The
+ *    shrinker, malloc_trim, thread exit and fork give the blocks back.
+ *    No lock and no atomic on the way: only the owner touches its cache.
  *  - A pointer that is not the start of a live object stops the program
  *    with "kmem: <caller>(): invalid pointer", a freed one with a
  *    "double free" message; NULL is always a no-op.
@@ -77,37 +79,32 @@ static void *slab_alloc_node(struct kmem_cache *s, gfp_t gfp, int nid)
 /* ---- large: whole pages from the buddy allocator ----------------------- */
 
 /*
+ * Bytes in kmalloc_large blocks: each thread counts its own allocations
+ * and frees in t->large_bytes, without atomics; kmalloc_large_bytes holds
+ * what threads without a state did and what exited threads counted.
+ */
+static inline void large_account(struct kmem_thread *t, long bytes)
+{
+	if (likely(t != NULL && !t->exiting))
+		t->large_bytes += bytes;
+	else
+		atomic_fetch_add_explicit(&kmalloc_large_bytes, (size_t)bytes,
+					  memory_order_relaxed);
+}
+
+/*
  * A block of 2^order pages, aligned to its size, keeping only the pages
  * that hold size bytes: the tail goes back at once.  align (a power of
  * two) may ask for a larger block than size needs.
  */
-void *kmalloc_large_aligned(size_t size, size_t align, gfp_t gfp, int nid)
+static struct page *large_alloc_pages(struct kmem_thread *t, size_t size, size_t align,
+				      gfp_t gfp, int nid)
 {
-	unsigned long nr;
-	unsigned int order;
+	unsigned long nr = (size + PAGE_SIZE - 1) >> PAGE_SHIFT;
+	unsigned int order = get_order(MAX(size, align));
 	struct page *page;
 	bool zeroed;
 
-	if (MAX(size, align) > (PAGE_SIZE << MAX_ORDER))
-		return vmalloc_area_alloc(size, align, gfp & __GFP_ZERO);
-	nr = (size + PAGE_SIZE - 1) >> PAGE_SHIFT;
-	if (nr <= LARGE_CACHE_PAGES && align <= PAGE_SIZE && nid == NUMA_NO_NODE) {
-		struct kmem_thread *t = kmem_current;
-		void *block = t ? t->large_cache[nr] : NULL;
-
-		if (block) {
-			page = __virt_to_page(block);
-			t->large_cache[nr] = *(void **)block;
-			t->large_cached -= (unsigned int)nr;
-			page->large_size = size;
-			atomic_fetch_add_explicit(&kmalloc_large_bytes, nr << PAGE_SHIFT,
-						  memory_order_relaxed);
-			if (gfp & __GFP_ZERO)
-				memset(block, 0, nr << PAGE_SHIFT);
-			return block;
-		}
-	}
-	order = get_order(MAX(size, align));
 	page = __alloc_pages((gfp & ~__GFP_ZERO) | __GFP_NOWARN, order, nid);
 	if (unlikely(!page)) {
 		errno = ENOMEM;
@@ -121,20 +118,292 @@ void *kmalloc_large_aligned(size_t size, size_t align, gfp_t gfp, int nid)
 		free_pages_range(page, nr, 1UL << order);
 	page->large_pages = nr;
 	page->large_size = size;
-	atomic_fetch_add_explicit(&kmalloc_large_bytes, nr << PAGE_SHIFT, memory_order_relaxed);
+	large_account(t, (long)(nr << PAGE_SHIFT));
 	if ((gfp & __GFP_ZERO) && !zeroed)
 		memset(lowmem_page_address(page), 0, nr << PAGE_SHIFT);
-	return lowmem_page_address(page);
+	return page;
+}
+
+/* A large block becomes a plain allocated block again, for the zone. */
+static inline void large_block_unset(struct page *page)
+{
+	page->flags &= ~(PG_large | PG_zeroed);
+	page->large_pages = 0;
+	page->large_size = 0;
 }
 
 static void __kfree_large(struct page *page)
 {
 	unsigned long nr = page->large_pages;
 
-	page->flags &= ~PG_large;
-	page->large_pages = 0;
-	page->large_size = 0;
+	large_block_unset(page);
 	free_pages_range(page, 0, nr);
+}
+
+/*
+ * The large cache, the kernel's pcp lists one level up, for the blocks
+ * they do not cover (order 4, and page counts that are not a power of
+ * two): a thread's freed blocks of up to LARGE_CACHE_PAGES pages wait on
+ * t->large_cache[pages] for its next request of that page count.  They
+ * stay allocated as far as the zones know: PG_large head, large_size 0
+ * (so a second free is caught), linked through their first word.  A
+ * block fetched in a batch and not yet handed out keeps PG_zeroed when it
+ * came zeroed: all of it but that word reads as zero.
+ *
+ *  - t->large_count pages are cached, at most t->large_high.  A free past
+ *    high gives a batch back (spill: one zone lock); a miss of order > 3
+ *    fetches a batch (orders 0..3 come through the pcp lists, which
+ *    batch already).
+ *  - high auto-tunes as pcp->high does since Linux 6.7 (between high_min
+ *    and high_max): a miss after spills, with the cache run nearly dry,
+ *    means the thread allocates back what it gave away and raises high by
+ *    a batch, up to large_high_max().  (A miss with the cache full of
+ *    other sizes does not: more room would not have helped; the spills
+ *    take the other sizes first.)  high decays by 1/8 each KMEM_DECAY_MS (checked on
+ *    the thread's large slow paths, the excess spilled at once), and
+ *    falls to the minimum while the zone is under its high watermark.
+ *  - malloc_trim empties the calling thread's cache, thread exit its
+ *    own, fork the other threads' in the child.  The shrinker empties the
+ *    caller's and asks every other thread (t->large_drain) to empty its
+ *    own at its next large request or free.
+ * So a thread that stops making large requests keeps what it had cached
+ * (at most its high, LARGE_CACHE_HIGH_MAX pages) until its exit or its
+ * own malloc_trim; one that keeps making them without freeing them back
+ * comes down to LARGE_CACHE_HIGH_MIN pages.
+ *
+ * Only the owner touches the cache while it runs: no lock and no atomic
+ * on the way in or out (a locked instruction here waits for the caller's
+ * pending stores to the block, and cost more than the rest together).
+ */
+
+/* mm/page_alloc.c: zone_highsize with MIN_PERCPU_PAGELIST_HIGH_FRACTION,
+ * an eighth of the zone split across its node's CPUs, within bounds. */
+static unsigned int large_high_max(const struct zone *zone)
+{
+	int cpus = kmem_topology.node_nr_cpus[zone->node];
+	unsigned long high = zone->managed_pages / 8 / (unsigned long)MAX(cpus, 1);
+
+	return (unsigned int)MAX(MIN(high, LARGE_CACHE_HIGH_MAX), LARGE_CACHE_HIGH_MIN);
+}
+
+static inline bool zone_below_high(const struct zone *zone)
+{
+	return zone_page_state(zone) < (long)high_wmark_pages(zone);
+}
+
+static inline bool large_drain_asked(struct kmem_thread *t)
+{
+	return atomic_load_explicit(&t->large_drain, memory_order_relaxed);
+}
+
+/*
+ * On a slow path: set high the first time, decay it once per
+ * KMEM_DECAY_MS (mm/page_alloc.c: decay_pcp_high).  Spills that old no
+ * longer justify growth.
+ */
+static void large_cache_decay(struct kmem_thread *t)
+{
+	uint64_t now = os_now_ns();
+
+	if (unlikely(!t->large_high)) {
+		t->large_high = LARGE_CACHE_HIGH_MIN;
+		t->large_decay_ns = now;
+		return;
+	}
+	if (now - t->large_decay_ns < kmem_config.decay_ms * 1000000ULL)
+		return;
+	t->large_decay_ns = now;
+	t->large_high = MAX(t->large_high - t->large_high / 8, LARGE_CACHE_HIGH_MIN);
+	t->large_spilled = 0;
+}
+
+/*
+ * Give cached blocks back until at most target pages remain, taking the
+ * lists round robin from start (free_pcppages_bulk: callers start after
+ * the list in use), a batch per zone lock (blocks of up to 8 pages go
+ * through the pcp lists, as the zone path frees them: spilling them past
+ * the pcp lists changed the layout enough to cost the realloc benchmark
+ * a section more of peak RSS).  The lists, not large_count, say when it is empty: a fork child
+ * may inherit a count a pop had not updated yet.  Returns the pages given
+ * back.
+ */
+static unsigned long large_cache_spill(struct kmem_thread *t, unsigned long start,
+				       unsigned int target)
+{
+	struct page *pages[LARGE_CACHE_BATCH];
+	unsigned long nrs[LARGE_CACHE_BATCH], nr = start, spilled = 0;
+	int n = 0, empty = 0;
+
+	while (t->large_count > target && empty < LARGE_CACHE_PAGES) {
+		void *block = t->large_cache[nr];
+
+		if (!block) {
+			nr = nr % LARGE_CACHE_PAGES + 1;
+			empty++;
+			continue;
+		}
+		empty = 0;
+		t->large_cache[nr] = *(void **)block;
+		t->large_count -= (unsigned int)MIN(nr, t->large_count);
+		spilled += nr;
+		if (nr <= (1UL << PAGE_ALLOC_COSTLY_ORDER)) {
+			/* the pcp lists take these, and batch already */
+			__kfree_large(__virt_to_page(block));
+			continue;
+		}
+		pages[n] = __virt_to_page(block);
+		large_block_unset(pages[n]);
+		nrs[n++] = nr;
+		if (n == LARGE_CACHE_BATCH) {
+			free_pages_bulk_exact(pages, nrs, n);
+			n = 0;
+		}
+	}
+	if (n)
+		free_pages_bulk_exact(pages, nrs, n);
+	if (empty == LARGE_CACHE_PAGES)
+		t->large_count = 0;
+	return spilled;
+}
+
+/* Empty t's cache and forget its tuning. */
+static unsigned long large_cache_empty(struct kmem_thread *t)
+{
+	unsigned long pages;
+
+	atomic_store_explicit(&t->large_drain, false, memory_order_relaxed);
+	pages = large_cache_spill(t, 1, 0);
+	t->large_high = 0;
+	t->large_spilled = 0;
+	return pages;
+}
+
+/*
+ * A free took t past its high, or the shrinker asked for the cache: spill
+ * at least a batch, and down to high (mm/page_alloc.c: nr_pcp_free).
+ */
+static void large_cache_overflow(struct kmem_thread *t, unsigned long nr)
+{
+	unsigned int target;
+
+	if (unlikely(large_drain_asked(t))) {
+		large_cache_empty(t);
+		return;
+	}
+	large_cache_decay(t);
+	if (t->large_count <= t->large_high)
+		return;
+	target = t->large_count > LARGE_CACHE_BATCH ? t->large_count - LARGE_CACHE_BATCH : 0;
+	t->large_spilled += (unsigned int)large_cache_spill(t, nr % LARGE_CACHE_PAGES + 1,
+							    MIN(target, t->large_high));
+}
+
+/*
+ * After a miss for nr pages was served from zone: tune high
+ * (mm/page_alloc.c: nr_pcp_alloc) and say how many more blocks to fetch
+ * with it.
+ */
+static int large_cache_miss(struct kmem_thread *t, struct zone *zone, unsigned long nr)
+{
+	unsigned int room;
+
+	if (unlikely(large_drain_asked(t)))
+		large_cache_empty(t);
+	large_cache_decay(t);
+	if (zone_below_high(zone)) {
+		t->large_high = LARGE_CACHE_HIGH_MIN;
+		t->large_spilled = 0;
+	} else if (t->large_spilled && t->large_count < t->large_high / 4) {
+		t->large_high = MIN(t->large_high + LARGE_CACHE_BATCH, large_high_max(zone));
+		t->large_spilled -= MIN(t->large_spilled, LARGE_CACHE_BATCH);
+	}
+	if (t->large_count > t->large_high) {
+		large_cache_spill(t, nr % LARGE_CACHE_PAGES + 1, t->large_high);
+		return 0;
+	}
+	if (get_order(nr << PAGE_SHIFT) <= PAGE_ALLOC_COSTLY_ORDER)
+		return 0;
+	room = MIN(t->large_high - t->large_count, LARGE_CACHE_BATCH);
+	return (int)(room / nr);
+}
+
+/*
+ * Before a request of a pageblock or more, the caller's cached blocks and
+ * pcp pages go back: they may be all that keeps a free block of that size
+ * from forming, and a new section would come online instead (the kernel
+ * drains the pcp lists before it gives up on a high order).  Such a
+ * request costs far more than the drain; high is kept.  Measured on the
+ * realloc benchmark, whose buffers double through 2 and 4 MiB: peak RSS
+ * 39 MiB without, 31 MiB with.
+ */
+static void large_make_room(struct kmem_thread *t)
+{
+	if (!t || t->exiting)
+		return;
+	if (t->large_count)
+		large_cache_spill(t, 1, 0);
+	drain_local_pages();
+}
+
+/* The cache had no block of nr pages: take one from the zone, with a batch more. */
+static struct page *large_cache_refill(struct kmem_thread *t, unsigned long nr,
+				       size_t size, gfp_t gfp)
+{
+	struct page *page = large_alloc_pages(t, size, PAGE_SIZE, gfp, NUMA_NO_NODE);
+	struct page *more[LARGE_CACHE_BATCH >> (PAGE_ALLOC_COSTLY_ORDER + 1)];
+	int want, n;
+
+	if (unlikely(!page))
+		return NULL;
+	want = MIN(large_cache_miss(t, __page_zone(page), nr), (int)ARRAY_SIZE(more));
+	n = rmqueue_bulk_exact(__page_zone(page), nr, gfp_migratetype(gfp), want, more);
+	for (int i = 0; i < n; i++) {
+		void *block = lowmem_page_address(more[i]);
+
+		more[i]->flags |= PG_large;
+		more[i]->large_pages = nr;
+		more[i]->large_size = 0;
+		*(void **)block = t->large_cache[nr];
+		t->large_cache[nr] = block;
+	}
+	t->large_count += (unsigned int)(n * nr);
+	return page;
+}
+
+void *kmalloc_large_aligned(size_t size, size_t align, gfp_t gfp, int nid)
+{
+	struct kmem_thread *t = kmem_current;
+	unsigned long nr;
+	struct page *page;
+
+	if (MAX(size, align) > (PAGE_SIZE << MAX_ORDER))
+		return vmalloc_area_alloc(size, align, gfp & __GFP_ZERO);
+	nr = (size + PAGE_SIZE - 1) >> PAGE_SHIFT;
+	if (nr <= LARGE_CACHE_PAGES && align <= PAGE_SIZE && nid == NUMA_NO_NODE &&
+	    likely(!(t = current_thread())->exiting)) {
+		void *block = t->large_cache[nr];
+
+		if (unlikely(!block) || unlikely(large_drain_asked(t))) {
+			page = large_cache_refill(t, nr, size, gfp);
+			return page ? lowmem_page_address(page) : NULL;
+		}
+		page = __virt_to_page(block);
+		t->large_cache[nr] = *(void **)block;
+		t->large_count -= (unsigned int)nr;
+		t->large_bytes += (long)(nr << PAGE_SHIFT);
+		page->large_size = size;
+		if (unlikely(page->flags & PG_zeroed)) {
+			page->flags &= ~PG_zeroed;
+			*(void **)block = NULL;
+		} else if (gfp & __GFP_ZERO) {
+			memset(block, 0, nr << PAGE_SHIFT);
+		}
+		return block;
+	}
+	if (get_order(MAX(size, align)) >= pageblock_order)
+		large_make_room(t);
+	page = large_alloc_pages(t, size, align, gfp, nid);
+	return page ? lowmem_page_address(page) : NULL;
 }
 
 void kfree_large(struct page *page)
@@ -145,31 +414,32 @@ void kfree_large(struct page *page)
 	if (unlikely(!page->large_size))
 		kmem_panic("kfree(): double free of a %lu-page block at %p",
 			   nr, lowmem_page_address(page));
-	atomic_fetch_sub_explicit(&kmalloc_large_bytes, nr << PAGE_SHIFT, memory_order_relaxed);
-	if (nr <= LARGE_CACHE_PAGES && t && !t->exiting &&
-	    t->large_cached + nr <= LARGE_CACHE_LIMIT) {
+	large_account(t, -(long)(nr << PAGE_SHIFT));
+	if (nr <= LARGE_CACHE_PAGES && likely(!t->exiting)) {
 		void *block = lowmem_page_address(page);
 
 		page->large_size = 0;
 		*(void **)block = t->large_cache[nr];
 		t->large_cache[nr] = block;
-		t->large_cached += (unsigned int)nr;
+		t->large_count += (unsigned int)nr;
+		if (unlikely(t->large_count > t->large_high) || unlikely(large_drain_asked(t)))
+			large_cache_overflow(t, nr);
 		return;
 	}
 	__kfree_large(page);
 }
 
+/* t is the caller, or not running (exited; another thread in a fork child). */
 void kmalloc_large_drain(struct kmem_thread *t)
 {
-	for (unsigned long nr = 1; nr <= LARGE_CACHE_PAGES; nr++) {
-		while (t->large_cache[nr]) {
-			void *block = t->large_cache[nr];
+	long bytes = t->large_bytes;
 
-			t->large_cache[nr] = *(void **)block;
-			__kfree_large(__virt_to_page(block));
-		}
-	}
-	t->large_cached = 0;
+	large_cache_empty(t);
+	/* the thread's byte count outlives its state */
+	pthread_mutex_lock(&kmem_threads_lock);
+	atomic_fetch_add_explicit(&kmalloc_large_bytes, (size_t)bytes, memory_order_relaxed);
+	t->large_bytes = 0;
+	pthread_mutex_unlock(&kmem_threads_lock);
 }
 
 void kmalloc_large_drain_local(void)
@@ -177,18 +447,39 @@ void kmalloc_large_drain_local(void)
 	struct kmem_thread *t = kmem_current;
 
 	if (t && !t->exiting)
-		kmalloc_large_drain(t);
+		large_cache_empty(t);
 }
 
-/* Shrinker: under memory pressure the calling thread's cache goes back
- * (other threads' caches are theirs alone; each holds 256 KiB at most). */
+/*
+ * Shrinker: under memory pressure the caller's cache goes back at once;
+ * every other thread is asked to empty its own at its next large request
+ * or free (only a thread's owner touches its cache).
+ */
 unsigned long kmalloc_large_shrink(gfp_t gfp)
 {
-	struct kmem_thread *t = kmem_current;
-	unsigned long pages = t && !t->exiting ? t->large_cached : 0;
+	struct kmem_thread *t, *self = kmem_current;
+	unsigned long pages = 0;
 
-	kmalloc_large_drain_local();
+	(void)gfp;
+	pthread_mutex_lock(&kmem_threads_lock);
+	list_for_each_entry(t, &kmem_threads, thread_list)
+		if (t != self && t->large_count)
+			atomic_store_explicit(&t->large_drain, true, memory_order_relaxed);
+	pthread_mutex_unlock(&kmem_threads_lock);
+	if (self && !self->exiting)
+		pages = large_cache_empty(self);
 	return pages;
+}
+
+/* Bytes in kmalloc_large blocks, for the statistics; kmem_threads_lock held. */
+size_t kmalloc_large_sum_bytes(void)
+{
+	size_t bytes = atomic_load_explicit(&kmalloc_large_bytes, memory_order_relaxed);
+	struct kmem_thread *t;
+
+	list_for_each_entry(t, &kmem_threads, thread_list)
+		bytes += (size_t)t->large_bytes;
+	return bytes;
 }
 
 void *kmalloc_large_node(size_t size, gfp_t gfp, int nid)

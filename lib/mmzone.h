@@ -183,8 +183,17 @@ static inline bool pcp_allowed_order(unsigned int order)
 }
 
 #define MAX_SLAB_CACHES  1024   /* kmalloc and user caches together */
-#define LARGE_CACHE_PAGES 16    /* blocks of up to 64 KiB are cached per thread */
-#define LARGE_CACHE_LIMIT 64    /* pages a thread caches at most (256 KiB) */
+/*
+ * A thread's cache of kmalloc_large blocks (kmalloc.c): blocks of up to
+ * LARGE_CACHE_PAGES pages, large_count pages in all, at most large_high,
+ * which moves between LARGE_CACHE_HIGH_MIN and LARGE_CACHE_HIGH_MAX the way
+ * pcp->high auto-tunes; blocks go to and from the zones LARGE_CACHE_BATCH
+ * pages at a time.
+ */
+#define LARGE_CACHE_PAGES    16     /* blocks of up to 64 KiB are cached */
+#define LARGE_CACHE_HIGH_MIN 64     /* pages a thread may always cache (256 KiB) */
+#define LARGE_CACHE_HIGH_MAX 4096   /* pages the limit may grow to (16 MiB) */
+#define LARGE_CACHE_BATCH    64     /* pages per refill or spill */
 
 /*
  * Per-thread state, reached through one initial-exec TLS pointer.
@@ -198,9 +207,18 @@ struct kmem_thread {
 	bool exiting;                   /* lists drained for good: bypass them */
 	pid_t tid;
 	size_t mapped;                  /* bytes of this state's mapping */
-	/* kmalloc_large blocks freed by this thread, by page count (kmalloc.c) */
+	/*
+	 * kmalloc_large blocks freed by this thread, by page count, and its
+	 * share of the kmalloc_large byte count (kmalloc.c).  Only the owner
+	 * touches them while it runs; others may only set large_drain.
+	 */
+	unsigned int large_count;       /* pages in large_cache */
+	unsigned int large_high;        /* limit on large_count; 0: not set yet */
+	unsigned int large_spilled;     /* pages given back past high, not yet asked for again */
+	atomic_bool large_drain;        /* the shrinker asks the owner to empty the cache */
+	uint64_t large_decay_ns;        /* when large_high last decayed */
+	long large_bytes;               /* kmalloc_large bytes it allocated minus freed */
 	void *large_cache[LARGE_CACHE_PAGES + 1];
-	unsigned int large_cached;      /* pages in large_cache */
 	struct per_cpu_pages pcp[];
 };
 

@@ -7,6 +7,10 @@
  * of those orders touch only these lists; the zone lock is taken once per
  * batch (rmqueue_bulk to refill, free_pcppages_bulk past pcp->high).
  *
+ * Bulk moves of exact blocks (rmqueue_bulk_exact, free_pages_bulk_exact)
+ * serve the kmalloc_large cache, whose blocks are above the pcp orders or
+ * not a power of two pages: one zone lock per batch there too.
+ *
  * Locking: a list set's lock is a flag the owner takes with one exchange
  * and never waits on: if another thread holds it (a drain by reclaim or
  * fork), the owner goes to the zone instead.  Drainers wait for it.  Lock
@@ -86,6 +90,15 @@ static int rmqueue_bulk(struct zone *zone, unsigned int order, int count,
 	return i;
 }
 
+/* End of a bulk free: a release pass if a pageblock came free and one is due. */
+static void free_bulk_unlock(struct zone *zone, bool release)
+{
+	if (release && zone_release_due(zone))
+		zone_release_free(zone, false);
+	debug_vm_zone_op(zone);
+	pthread_mutex_unlock(&zone->lock);
+}
+
 /*
  * Return count pages from the lists to the zone, round robin over the
  * lists starting after pindex, coldest (tail) blocks first.
@@ -123,10 +136,7 @@ static void free_pcppages_bulk(struct zone *zone, int count,
 		} while (count > 0 && !list_empty(list));
 	}
 	zone->ev.pcp_drain++;
-	if (release && zone_release_due(zone))
-		zone_release_free(zone, false);
-	debug_vm_zone_op(zone);
-	pthread_mutex_unlock(&zone->lock);
+	free_bulk_unlock(zone, release);
 }
 
 struct page *rmqueue_pcplist(struct zone *zone, unsigned int order, int mt)
@@ -183,6 +193,83 @@ bool free_unref_page(struct zone *zone, struct page *page, unsigned int order,
 		free_pcppages_bulk(zone, pcp->batch, pcp, pindex);
 	pcp_unlock(pcp);
 	return true;
+}
+
+/* ---- exact blocks in bulk, for the kmalloc_large cache ------------------ */
+
+/*
+ * Free pages [first, end) of a block under zone->lock, in the largest
+ * aligned pieces (free_pages_range without the pcp lists).  Returns the
+ * largest order a piece merged up to.
+ */
+static unsigned int __free_range_locked(struct zone *zone, struct page *page,
+					unsigned long first, unsigned long end)
+{
+	unsigned int merged = 0;
+
+	for (unsigned long i = first; i < end;) {
+		unsigned int o = i ? (unsigned int)__builtin_ctzl(i) : MAX_ORDER;
+		unsigned long pfn = __page_to_pfn(&page[i]);
+		unsigned int m;
+
+		while (i + (1UL << o) > end)
+			o--;
+		page[i].flags &= ~(PAGE_STATE_MASK | PG_zeroed);
+		m = __free_one_page(&page[i], pfn, zone, o, get_pageblock_migratetype(pfn));
+		merged = MAX(merged, m);
+		i += 1UL << o;
+	}
+	return merged;
+}
+
+int rmqueue_bulk_exact(struct zone *zone, unsigned long nr, int mt, int count,
+		       struct page **pages)
+{
+	unsigned int order = get_order(nr << PAGE_SHIFT);
+	unsigned long mark = high_wmark_pages(zone) + ((unsigned long)count << order);
+	int i;
+
+	if (count <= 0 || !zone_watermark_ok(zone, order, mark, zone->idx, 0))
+		return 0;
+	pthread_mutex_lock(&zone->lock);
+	for (i = 0; i < count; i++) {
+		struct page *page = __rmqueue(zone, order, mt);
+
+		if (unlikely(!page))
+			break;
+		/* PG_zeroed stays: the caller decides what it is worth */
+		set_page_head(page, 0, 0);
+		page->private = 0;
+		__free_range_locked(zone, page, nr, 1UL << order);
+		pages[i] = page;
+	}
+	debug_vm_zone_op(zone);
+	pthread_mutex_unlock(&zone->lock);
+	return i;
+}
+
+void free_pages_bulk_exact(struct page **pages, const unsigned long *nr, int count)
+{
+	struct zone *zone = NULL;
+	bool release = false;
+
+	for (int i = 0; i < count; i++) {
+		struct zone *z = __page_zone(pages[i]);
+
+		if (z != zone) {
+			if (zone)
+				free_bulk_unlock(zone, release);
+			zone = z;
+			release = false;
+			pthread_mutex_lock(&zone->lock);
+		}
+		if (unlikely((pages[i]->flags & PAGE_STATE_MASK) != PG_head))
+			bad_page(pages[i], 0, "not the head of an allocated block");
+		if (__free_range_locked(zone, pages[i], 0, nr[i]) >= pageblock_order)
+			release = true;
+	}
+	if (zone)
+		free_bulk_unlock(zone, release);
 }
 
 /* Caller holds the pcp lock of t for zone, or is t with it free. */

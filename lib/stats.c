@@ -5,7 +5,8 @@
  *
  * Totals are summed from counters the layers keep anyway (zone counters,
  * slab counts per node, the vmalloc area's counters); objects cached on
- * other threads' lists count as in use, as SLUB's slabinfo counts them.
+ * other threads' lists count as in use, as SLUB's slabinfo counts them;
+ * blocks on the threads' large caches count as free.
  * Nothing here runs unless asked for.
  */
 #include <fcntl.h>
@@ -14,12 +15,14 @@
 #include "slab.h"
 #include "vmalloc.h"
 
+/* kmalloc_large bytes counted outside the threads' own counters (kmalloc.c) */
 _Atomic size_t kmalloc_large_bytes;
 
 void kmem_get_usage(struct kmem_usage *u)
 {
 	unsigned long online = 0, released = 0, free_pages = 0, offline = 0;
 	size_t obj_bytes = 0, obj_free_bytes = 0;
+	struct kmem_thread *t;
 	struct kmem_cache *s;
 	struct zone *zone;
 	int nid;
@@ -50,13 +53,18 @@ void kmem_get_usage(struct kmem_usage *u)
 		u->slab_bytes += (slabs << s->order) << PAGE_SHIFT;
 	}
 	pthread_mutex_unlock(&slab_mutex);
+	pthread_mutex_lock(&kmem_threads_lock);
+	list_for_each_entry(t, &kmem_threads, thread_list)
+		u->large_cached_bytes += (size_t)t->large_count << PAGE_SHIFT;
+	u->large_bytes = kmalloc_large_sum_bytes();
+	pthread_mutex_unlock(&kmem_threads_lock);
 	u->arena_bytes = online << PAGE_SHIFT;
 	u->resident_bytes = (online - released) << PAGE_SHIFT;
-	u->large_bytes = atomic_load(&kmalloc_large_bytes);
 	u->vmalloc_allocs = vmalloc_stats.nr_allocs - vmalloc_stats.nr_frees;
 	u->vmalloc_bytes = vmalloc_stats.bytes_mapped;
 	u->used_bytes = obj_bytes + u->large_bytes + u->vmalloc_bytes;
-	u->free_bytes = ((free_pages - offline) << PAGE_SHIFT) + obj_free_bytes;
+	u->free_bytes = ((free_pages - offline) << PAGE_SHIFT) + obj_free_bytes +
+			u->large_cached_bytes;
 }
 
 static void show_usage(int fd)
@@ -68,6 +76,7 @@ static void show_usage(int fd)
 	kmem_buf_init(&b, fd);
 	kmem_bprintf(&b, "%-16s%8zu kB\n", "Slab:", u.slab_bytes >> 10);
 	kmem_bprintf(&b, "%-16s%8zu kB\n", "KmallocLarge:", u.large_bytes >> 10);
+	kmem_bprintf(&b, "%-16s%8zu kB\n", "LargeCached:", u.large_cached_bytes >> 10);
 	kmem_bprintf(&b, "%-16s%8zu kB\n", "VmallocUsed:", u.vmalloc_bytes >> 10);
 	kmem_bprintf(&b, "%-16s%8zu\n", "VmallocChunks:", u.vmalloc_allocs);
 	kmem_bprintf(&b, "%-16s%8zu kB\n", "HeapInUse:", u.used_bytes >> 10);

@@ -165,7 +165,7 @@ void kmem_show_zoneinfo(int fd)
 }
 
 struct meminfo_totals {
-	unsigned long managed, online, released, free, pcp;
+	unsigned long managed, online, released, free, pcp, large_cached;
 };
 
 static void meminfo_sum(struct meminfo_totals *m)
@@ -183,10 +183,12 @@ static void meminfo_sum(struct meminfo_totals *m)
 		}
 	}
 	pthread_mutex_lock(&kmem_threads_lock);
-	list_for_each_entry(t, &kmem_threads, thread_list)
+	list_for_each_entry(t, &kmem_threads, thread_list) {
 		for_each_online_node(nid)
 			for_each_populated_zone_of(NODE_DATA(nid), zone)
 				m->pcp += (unsigned long)thread_pcp(t, zone)->count;
+		m->large_cached += t->large_count;
+	}
 	pthread_mutex_unlock(&kmem_threads_lock);
 }
 
@@ -205,13 +207,14 @@ void kmem_show_meminfo(int fd)
 		mbind_failed += NODE_DATA(nid)->mbind_failed;
 	}
 	offline = m.managed - m.online;
-	used = m.online - (m.free - offline) - m.pcp;
+	used = m.online - (m.free - offline) - m.pcp - m.large_cached;
 	kmem_buf_init(&b, fd);
 #define KB(pages) ((pages) << (PAGE_SHIFT - 10))
 	kmem_bprintf(&b, "%-16s%8lu kB\n", "MemTotal:", KB(m.managed));
 	kmem_bprintf(&b, "%-16s%8lu kB\n", "MemFree:", KB(m.free));
 	kmem_bprintf(&b, "%-16s%8lu kB\n", "MemUsed:", KB(used));
 	kmem_bprintf(&b, "%-16s%8lu kB\n", "PcpFree:", KB(m.pcp));
+	kmem_bprintf(&b, "%-16s%8lu kB\n", "LargeCached:", KB(m.large_cached));
 	kmem_bprintf(&b, "%-16s%8lu kB\n", "ArenaOnline:", KB(m.online));
 	kmem_bprintf(&b, "%-16s%8lu kB\n", "ArenaResident:", KB(m.online - m.released));
 	kmem_bprintf(&b, "%-16s%8lu kB\n", "ArenaReleased:", KB(m.released));

@@ -898,28 +898,278 @@ static void *churn_large(void *arg)
 Test(kmalloc, small_large_blocks_are_cached_per_thread)
 {
 	long before = free_pages_now();
-	char *p = kmalloc(64 << 10, GFP_KERNEL), *q;
+	char *p = kmalloc(64 << 10, GFP_KERNEL), *q, *r;
+	void *first;
 	pthread_t th;
 
-	kfree(p);
-	cr_assert_eq(kmem_current->large_cached, 16);
-	q = kmalloc(60 << 10, GFP_KERNEL);              /* 15 pages: not the same count */
-	cr_assert_neq(q, p);
+	q = kmalloc(64 << 10, GFP_KERNEL);              /* one of the batch p came with */
+	first = q;
 	kfree(q);
-	q = kmalloc((64 << 10) - 100, GFP_KERNEL);      /* 16 pages: the cached block */
-	cr_assert_eq(q, p);
+	cr_assert_eq(kmem_current->large_count, LARGE_CACHE_BATCH);
+	r = kmalloc(60 << 10, GFP_KERNEL);              /* 15 pages: not the same count */
+	cr_assert_neq(r, first);
+	q = kmalloc((64 << 10) - 100, GFP_KERNEL);      /* 16 pages: the block just freed */
+	cr_assert_eq(q, first);
 	cr_assert_eq(ksize(q), 64 << 10);
 	memset(q, 0xcc, 64 << 10);
 	kfree(q);
 	q = kzalloc(64 << 10, GFP_KERNEL);              /* cached but cleared */
-	cr_assert_eq(q, p);
+	cr_assert_eq(q, first);
 	cr_assert(all_zero(q, 64 << 10));
 	kfree(q);
+	kfree(r);
+	kfree(p);
 	cached_large = kmalloc(64 << 10, GFP_KERNEL);
 	expect_death(free_cached_large_twice, NULL, "double free of a 16-page block");
 	kfree(cached_large);
 	cr_assert_eq(pthread_create(&th, NULL, churn_large, NULL), 0);
 	cr_assert_eq(pthread_join(th, NULL), 0);
 	cr_assert_eq(free_pages_now(), before, "thread exit or the drain left pages behind");
-	cr_assert_eq(kmem_current->large_cached, 0);
+	cr_assert_eq(kmem_current->large_count, 0);
+}
+
+/* ---- the large cache's limit, batches and drains -------------------------- */
+
+enum { ROUND = 100, BLOCK = 64 << 10 };         /* 100 blocks of 16 pages */
+
+static long zone_free_sum(void)
+{
+	long n = 0;
+	struct zone *zone;
+	int nid;
+
+	for_each_online_node(nid)
+		for_each_populated_zone_of(NODE_DATA(nid), zone)
+			n += zone_page_state(zone);
+	return n;
+}
+
+/* The fixed benchmark's pattern: a burst of mallocs, then of frees. */
+static void large_round_of(void **p, int n)
+{
+	for (int i = 0; i < n; i++) {
+		p[i] = kmalloc(BLOCK, GFP_KERNEL);
+		cr_assert_not_null(p[i]);
+		memset(p[i], i, 64);
+	}
+	for (int i = 0; i < n; i++)
+		kfree(p[i]);
+}
+
+static void large_round(void **p)
+{
+	large_round_of(p, ROUND);
+}
+
+/* Free bursts allocated back grow high to hold the whole burst, within
+ * large_high_max; then the bursts cost the zones nothing. */
+Test(kmalloc, large_cache_high_grows_to_hold_a_recycled_burst)
+{
+	struct kmem_thread *t;
+	void *p[ROUND];
+	long free_before;
+
+	large_round(p);
+	t = kmem_current;
+	cr_assert_leq(t->large_count, LARGE_CACHE_HIGH_MIN, "high grew without an allocation back");
+	for (int r = 0; r < 4; r++)
+		large_round(p);
+	cr_assert_geq(t->large_high, ROUND * 16, "high %u", t->large_high);
+	cr_assert_leq(t->large_high, LARGE_CACHE_HIGH_MAX);
+	cr_assert_eq(t->large_count, ROUND * 16);
+	free_before = zone_free_sum();
+	large_round(p);
+	cr_assert_eq(zone_free_sum(), free_before, "a recycled burst went to the zones");
+	cr_assert_eq(kmem_check_all(), 0);
+}
+
+/* large_high_max: an eighth of the zone over its node's CPUs, so a small
+ * zone (KMEM_LIMIT=128M here) bounds the growth below LARGE_CACHE_HIGH_MAX. */
+Test(kmalloc, large_cache_high_is_bounded_by_the_zone)
+{
+	enum { BIG = 4 * ROUND };
+	void *p[BIG];
+	struct zone *zone;
+	unsigned long max;
+	int cpus;
+
+	for (int r = 0; r < 6; r++)
+		large_round_of(p, BIG);
+	zone = page_zone(virt_to_page(p[0]));
+	cpus = kmem_topology.node_nr_cpus[zone->node];
+	max = MAX(MIN(zone->managed_pages / 8 / (unsigned long)MAX(cpus, 1),
+		      (unsigned long)LARGE_CACHE_HIGH_MAX), (unsigned long)LARGE_CACHE_HIGH_MIN);
+	cr_assert_lt(max, BIG * 16UL);
+	cr_assert_eq(kmem_current->large_high, max, "high %u, max %lu", kmem_current->large_high, max);
+	cr_assert_leq(kmem_current->large_count, kmem_current->large_high);
+}
+
+/* With KMEM_DECAY_MS=0 every slow path decays high by 1/8 towards the
+ * minimum, and what is cached above it goes back at once. */
+Test(kmalloc, large_cache_high_decays)
+{
+	struct kmem_thread *t;
+	void *p[ROUND], *q;
+	unsigned int high;
+
+	for (int r = 0; r < 5; r++)
+		large_round(p);
+	t = kmem_current;
+	high = t->large_high;
+	cr_assert_gt(high, LARGE_CACHE_HIGH_MIN);
+	kmem_config.decay_ms = 0;
+	for (int i = 0; i < 64; i++) {
+		q = kmalloc(12 << 10, GFP_KERNEL);      /* 3 pages: never cached yet, a miss */
+		kfree(q);
+		kmalloc_large_drain_local();
+		for (int j = 0; j < 3; j++)
+			p[j] = kmalloc(BLOCK, GFP_KERNEL);
+		for (int j = 0; j < 3; j++)
+			kfree(p[j]);
+		cr_assert_leq(t->large_count, t->large_high);
+	}
+	cr_assert_eq(t->large_high, LARGE_CACHE_HIGH_MIN, "high %u (was %u)", t->large_high, high);
+}
+
+/* Misses of order 4 fetch a batch under one zone lock; the batch's blocks
+ * are cached, zero but for their link word, and a second free of one is
+ * still caught. */
+static void *batch_block;
+
+static void free_batch_block_twice(void *arg)
+{
+	kfree(batch_block);
+	kfree(batch_block);
+}
+
+Test(kmalloc, large_cache_misses_fetch_a_batch)
+{
+	unsigned long refills;
+	struct zone *zone;
+	char *p, *q;
+
+	p = kmalloc(BLOCK, GFP_KERNEL);
+	cr_assert_eq(kmem_current->large_count, LARGE_CACHE_BATCH, "batch of %u pages",
+		     kmem_current->large_count);
+	zone = page_zone(virt_to_page(p));
+	refills = zone->ev.pgalloc;
+	q = kzalloc(BLOCK, GFP_KERNEL);
+	cr_assert_eq(zone->ev.pgalloc, refills, "a batched block came from the zone");
+	cr_assert(all_zero(q, BLOCK));
+	cr_assert_eq(ksize(q), BLOCK);
+	batch_block = kmalloc(BLOCK, GFP_KERNEL);
+	expect_death(free_batch_block_twice, NULL, "double free of a 16-page block");
+	kfree(batch_block);
+	kfree(q);
+	kfree(p);
+	cr_assert_eq(kmem_check_all(), 0);
+}
+
+/* The shrinker empties the caller's cache at once and has every other
+ * thread empty its own at its next large request or free. */
+struct shrink_worker {
+	pthread_barrier_t cached, shrunk;
+	unsigned int count_after;
+};
+
+static void *shrink_worker_fn(void *arg)
+{
+	struct shrink_worker *w = arg;
+	void *p[ROUND], *q;
+
+	for (int r = 0; r < 4; r++)
+		large_round(p);
+	pthread_barrier_wait(&w->cached);
+	pthread_barrier_wait(&w->shrunk);
+	q = kmalloc(BLOCK, GFP_KERNEL);
+	kfree(q);
+	w->count_after = kmem_current->large_count;
+	return NULL;
+}
+
+Test(kmalloc, large_cache_shrinker_reaches_every_thread)
+{
+	struct shrink_worker w;
+	pthread_t th;
+	void *p[ROUND];
+	unsigned long pages;
+
+	pthread_barrier_init(&w.cached, NULL, 2);
+	pthread_barrier_init(&w.shrunk, NULL, 2);
+	cr_assert_eq(pthread_create(&th, NULL, shrink_worker_fn, &w), 0);
+	for (int r = 0; r < 4; r++)
+		large_round(p);
+	pages = kmem_current->large_count;
+	cr_assert_gt(pages, LARGE_CACHE_HIGH_MIN);
+	pthread_barrier_wait(&w.cached);
+	cr_assert_eq(kmalloc_large_shrink(GFP_KERNEL), pages);
+	cr_assert_eq(kmem_current->large_count, 0);
+	cr_assert_eq(kmem_current->large_high, 0, "the shrinker kept the tuning");
+	pthread_barrier_wait(&w.shrunk);
+	cr_assert_eq(pthread_join(th, NULL), 0);
+	cr_assert_leq(w.count_after, 16, "the other thread kept %u pages", w.count_after);
+}
+
+/* Cached blocks show in meminfo (LargeCached, not MemUsed) and in the
+ * usage totals (free, not KmallocLarge); malloc_trim's drain and thread
+ * exit take them back. */
+static long report_field(void (*show)(int), const char *name)
+{
+	char buf[8192], *at;
+	FILE *f = tmpfile();
+	size_t n;
+
+	cr_assert_not_null(f);
+	show(fileno(f));
+	rewind(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = 0;
+	fclose(f);
+	at = strstr(buf, name);
+	cr_assert_not_null(at, "no %s in the report", name);
+	return strtol(at + strlen(name), NULL, 10);
+}
+
+static void *cache_and_exit(void *arg)
+{
+	void *p[ROUND];
+
+	for (int r = 0; r < 3; r++)
+		large_round(p);
+	*(unsigned int *)arg = kmem_current->large_count;
+	return NULL;
+}
+
+Test(kmalloc, large_cache_shows_in_the_statistics)
+{
+	struct kmem_usage u;
+	long used, cached;
+	unsigned int thread_cached = 0;
+	pthread_t th;
+	void *p, *q;
+
+	p = kmalloc(BLOCK, GFP_KERNEL);         /* a miss: a batch comes with it */
+	q = kmalloc(BLOCK, GFP_KERNEL);         /* from the batch */
+	kmem_get_usage(&u);
+	cr_assert_eq(u.large_bytes, 2 * BLOCK);
+	cr_assert_eq(u.large_cached_bytes, (LARGE_CACHE_BATCH - 16) * PAGE_SIZE);
+	used = report_field(kmem_show_meminfo, "MemUsed:");
+	cached = report_field(kmem_show_meminfo, "LargeCached:");
+	cr_assert_eq(cached, (LARGE_CACHE_BATCH - 16) * 4);
+	kfree(q);
+	kmem_get_usage(&u);
+	cr_assert_eq(u.large_bytes, BLOCK);
+	cr_assert_eq(u.large_cached_bytes, LARGE_CACHE_BATCH * PAGE_SIZE);
+	cr_assert_eq(report_field(kmem_show_meminfo, "LargeCached:"), cached + 64);
+	cr_assert_eq(report_field(kmem_show_meminfo, "MemUsed:"), used - 64,
+		     "a cached block still counts as used");
+	kfree(p);
+	kmalloc_large_drain_local();
+	cr_assert_eq(report_field(kmem_show_meminfo, "LargeCached:"), 0);
+	cr_assert_eq(pthread_create(&th, NULL, cache_and_exit, &thread_cached), 0);
+	cr_assert_eq(pthread_join(th, NULL), 0);
+	cr_assert_gt(thread_cached, LARGE_CACHE_HIGH_MIN);
+	kmem_get_usage(&u);
+	cr_assert_eq(u.large_cached_bytes, 0, "thread exit left its cache");
+	cr_assert_eq(u.large_bytes, 0, "thread exit lost its byte count");
 }
