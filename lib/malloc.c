@@ -476,7 +476,9 @@ EXPORT int SYM(malloc_trim)(size_t pad)
 	(void)pad;
 	if (kmem_init() != 0)
 		return 0;
-	kmalloc_large_drain_local();
+	/* this thread's cached large blocks now, every other thread's at
+	 * its next large request or free */
+	kmalloc_large_shrink(GFP_KERNEL);
 	slab_shrink_all(GFP_KERNEL);
 	return (vmalloc_cache_flush() + kmem_reclaim()) > 0;
 }
