@@ -84,7 +84,7 @@ def program_costs_section(rows):
                "program's own instructions are nearly the same under each allocator, so the differences are the "
                "allocator's cost, start-up included (not cache misses nor system time).  Preloads as for the "
                "wall-time rows, kmem with its default settings.  Hash seeds are fixed, so the counts repeat "
-               "exactly (mimalloc's and jemalloc's to a few thousand instructions: they draw random numbers).  "
+               "to about 0.03% (the environment's size and mimalloc's and jemalloc's random numbers move them).  "
                "Every run's stdout equals the program's native run under glibc.  Millions of instructions, then "
                "each allocator's count / mimalloc's (below 1: fewer instructions than mimalloc); lower is better.")
     out.append("")
