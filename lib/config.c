@@ -6,7 +6,7 @@
  *   KMEM_PCP_HIGH    pages a thread's pcp list may hold      (from the zone)
  *   KMEM_PCP_BATCH   pages moved between pcp and buddy       (from the zone)
  *   KMEM_DEBUG_VM    0/1, no/yes, false/true, off/on         (0)
- *   KMEM_DECAY_MS    idle milliseconds before free memory goes back (1000)
+ *   KMEM_DECAY_MS    idle milliseconds before free memory goes back (200)
  *   KMEM_RETAIN      free bytes a zone keeps resident        (4M)
  *   KMEM_SYSFS_ROOT  where to read the NUMA topology         (/sys)
  *   KMEM_STATS       reports at exit: 1 for stderr, or a file path (off)
@@ -31,7 +31,7 @@ static const struct kmem_config kmem_config_defaults = {
 	.pcp_high = 0,
 	.pcp_batch = 0,
 	.debug_vm = false,
-	.decay_ms = 1000,
+	.decay_ms = 200,
 	.retain = 4UL << 20,
 	.sysfs_root = "/sys",
 };

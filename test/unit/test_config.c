@@ -67,7 +67,7 @@ static void assert_defaults(void)
 	cr_assert_eq(C.pcp_high, 0);
 	cr_assert_eq(C.pcp_batch, 0);
 	cr_assert_eq(C.debug_vm, false);
-	cr_assert_eq(C.decay_ms, 1000);
+	cr_assert_eq(C.decay_ms, 200);
 	cr_assert_eq(C.retain, 4UL << 20);
 	cr_assert_str_eq(C.sysfs_root, "/sys");
 }
@@ -383,14 +383,14 @@ Test(config, decay_ms)
 
 	init_rejected("KMEM_DECAY_MS", "-1",
 		      "kmem: KMEM_DECAY_MS='-1': not a number of milliseconds; ignored\n");
-	cr_assert_eq(C.decay_ms, 1000);
+	cr_assert_eq(C.decay_ms, 200);
 	init_rejected("KMEM_DECAY_MS", "1s",
 		      "kmem: KMEM_DECAY_MS='1s': not a number of milliseconds; ignored\n");
 	init_rejected("KMEM_DECAY_MS", "2.5",
 		      "kmem: KMEM_DECAY_MS='2.5': not a number of milliseconds; ignored\n");
 	init_rejected("KMEM_DECAY_MS", "18446744073709551616",
 		      "kmem: KMEM_DECAY_MS='18446744073709551616': not a number of milliseconds; ignored\n");
-	cr_assert_eq(C.decay_ms, 1000);
+	cr_assert_eq(C.decay_ms, 200);
 }
 
 Test(config, retain)

@@ -614,7 +614,7 @@ Test(hugepage_auto, small_heaps_stay_on_4k_pages)
 {
 	struct page *blocks[AUTO_THP_MIN_SECTIONS + 4];
 
-	kmem_test_init("KMEM_LIMIT=128M", "KMEM_HUGEPAGES=auto", NULL);
+	kmem_test_init("KMEM_LIMIT=256M", "KMEM_HUGEPAGES=auto", NULL);
 	for (int i = 0; i < AUTO_THP_MIN_SECTIONS + 4; i++) {
 		blocks[i] = alloc_pages(GFP_KERNEL, MAX_ORDER);
 		cr_assert_not_null(blocks[i]);
