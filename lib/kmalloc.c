@@ -70,7 +70,7 @@ static void *slab_alloc_node(struct kmem_cache *s, gfp_t gfp, int nid)
 	}
 	if (gfp & __GFP_ZERO) {
 		t = kmem_current;
-		fresh = t && !t->exiting && thread_cpu_slab(t, s)->fresh;
+		fresh = !t->exiting && thread_cpu_slab(t, s)->fresh;
 		slab_alloc_zero(s, obj, fresh);
 	}
 	return obj;
@@ -85,7 +85,7 @@ static void *slab_alloc_node(struct kmem_cache *s, gfp_t gfp, int nid)
  */
 static inline void large_account(struct kmem_thread *t, long bytes)
 {
-	if (likely(t != NULL && !t->exiting))
+	if (likely(!t->exiting))
 		t->large_bytes += bytes;
 	else
 		atomic_fetch_add_explicit(&kmalloc_large_bytes, (size_t)bytes,
@@ -338,7 +338,7 @@ static int large_cache_miss(struct kmem_thread *t, struct zone *zone, unsigned l
  */
 static void large_make_room(struct kmem_thread *t)
 {
-	if (!t || t->exiting)
+	if (t->exiting)
 		return;
 	if (t->large_count)
 		large_cache_spill(t, 1, 0);
@@ -446,7 +446,7 @@ void kmalloc_large_drain_local(void)
 {
 	struct kmem_thread *t = kmem_current;
 
-	if (t && !t->exiting)
+	if (!t->exiting)
 		large_cache_empty(t);
 }
 
@@ -466,7 +466,7 @@ unsigned long kmalloc_large_shrink(gfp_t gfp)
 		if (t != self && t->large_count)
 			atomic_store_explicit(&t->large_drain, true, memory_order_relaxed);
 	pthread_mutex_unlock(&kmem_threads_lock);
-	if (self && !self->exiting)
+	if (!self->exiting)
 		pages = large_cache_empty(self);
 	return pages;
 }
@@ -574,7 +574,7 @@ void __kfree(const void *p, const char *caller)
 
 			if (!slab_obj_valid(s, page, p))
 				kfree_bad(p, caller);
-			if (t && slab_free_fast(t, s, page, (void *)p))
+			if (slab_free_fast(t, s, page, (void *)p))
 				return;
 			slab_free_slowpath(s, page, (void *)p);
 			return;
@@ -721,7 +721,7 @@ void kmem_cache_free(struct kmem_cache *s, void *obj)
 		kmem_panic("kmem_cache_free: wrong slab cache: %s but object %p is from %s",
 			   s->name, obj, page->slab_cache->name);
 	struct kmem_thread *t = kmem_current;
-	if (t && slab_free_fast(t, s, page, obj))
+	if (slab_free_fast(t, s, page, obj))
 		return;
 	slab_free_slowpath(s, page, obj);
 }

@@ -305,7 +305,7 @@ void drain_local_pages(void)
 {
 	struct kmem_thread *t = kmem_current;
 
-	if (t && !t->exiting)
+	if (!t->exiting)
 		drain_pages(t, NULL);
 }
 

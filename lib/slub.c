@@ -644,7 +644,7 @@ unsigned long slab_thread_free(struct kmem_cache *s)
 	unsigned long n = 0;
 	struct page *slab;
 
-	if (!t || t->exiting)
+	if (t->exiting)
 		return 0;
 	c = thread_cpu_slab(t, s);
 	for (void *p = c->freelist; p; p = get_freepointer(s, p))
@@ -687,7 +687,7 @@ int __kmem_cache_shrink(struct kmem_cache *s)
 	struct kmem_thread *t = kmem_current;
 	int freed = 0, nid;
 
-	if (t && !t->exiting) {
+	if (!t->exiting) {
 		struct kmem_cache_cpu *c = thread_cpu_slab(t, s);
 		struct page *slab, *next;
 
