@@ -298,6 +298,8 @@ void zone_locks(int lock);
  * scan frees what it can and returns the pages it freed. */
 typedef unsigned long (*shrinker_fn)(gfp_t gfp);
 int register_shrinker(shrinker_fn fn);
+/* Free pages of every zone (mm: global_zone_page_state(NR_FREE_PAGES)). */
+long global_free_pages(void);
 /* Called when the allocator is short: drain pcp lists, run shrinkers. */
 unsigned long try_to_free_pages(gfp_t gfp, unsigned int order);
 /* Give free pageblocks idle for KMEM_DECAY_MS back to the OS (force:

@@ -33,7 +33,7 @@ int register_shrinker(shrinker_fn fn)
 	return 0;
 }
 
-static long total_free_pages(void)
+long global_free_pages(void)
 {
 	long sum = 0;
 	struct zone *zone;
@@ -47,14 +47,14 @@ static long total_free_pages(void)
 
 unsigned long try_to_free_pages(gfp_t gfp, unsigned int order)
 {
-	long before = total_free_pages(), after;
+	long before = global_free_pages(), after;
 	int n = MIN(atomic_load(&nr_shrinkers), MAX_SHRINKERS);
 
 	drain_all_pages();
 	for (int i = 0; i < n; i++)
 		if (shrinkers[i])
 			shrinkers[i](gfp);
-	after = total_free_pages();
+	after = global_free_pages();
 	return after > before ? (unsigned long)(after - before) : 0;
 }
 

@@ -203,15 +203,8 @@ static bool has_line_starting(const char *text, const char *prefix)
 
 static long free_pages_now(void)
 {
-	long n = 0;
-	struct zone *zone;
-	int nid;
-
 	drain_local_pages();
-	for_each_online_node(nid)
-		for_each_populated_zone_of(NODE_DATA(nid), zone)
-			n += zone_page_state(zone);
-	return n;
+	return global_free_pages();
 }
 
 /* Object i of a test: its index in the first word, a byte pattern after. */
@@ -224,6 +217,17 @@ static void stamp(void *obj, size_t size, uint64_t tag)
 		memset(p + sizeof(tag), (int)(tag * 7 + 1) & 0xff, size - sizeof(tag));
 	} else {
 		memset(p, (int)(tag * 7 + 1) & 0xff, size);
+	}
+}
+
+/* objs[0..n) from s, object i stamped with tag0 + i. */
+static void alloc_stamped(struct kmem_cache *s, void **objs, size_t n, size_t size,
+			  uint64_t tag0)
+{
+	for (size_t i = 0; i < n; i++) {
+		objs[i] = kmem_cache_alloc(s, GFP_KERNEL);
+		cr_assert_not_null(objs[i]);
+		stamp(objs[i], size, tag0 + i);
 	}
 }
 
@@ -698,11 +702,7 @@ Test(slab, objects_are_distinct_and_writable_for_every_size)
 		n = 3 * (size_t)per + 1;
 		objs = calloc(n, sizeof(*objs));
 		cr_assert_not_null(objs);
-		for (size_t j = 0; j < n; j++) {
-			objs[j] = kmem_cache_alloc(s, GFP_KERNEL);
-			cr_assert_not_null(objs[j]);
-			stamp(objs[j], sizes[i], j);
-		}
+		alloc_stamped(s, objs, n, sizes[i], 0);
 		assert_disjoint(objs, n, sizes[i]);
 		for (size_t j = 0; j < n; j++)
 			cr_assert(stamp_ok(objs[j], sizes[i], j), "size %u object %zu", sizes[i], j);
@@ -1176,10 +1176,7 @@ Test(slab, dry_slabs_queue_and_come_back)
 	uint64_t rng = 3;
 
 	cr_assert_not_null(objs);
-	for (size_t i = 0; i < n; i++) {
-		objs[i] = kmem_cache_alloc(s, GFP_KERNEL);
-		stamp(objs[i], 200, i);
-	}
+	alloc_stamped(s, objs, n, 200, 0);
 	slabs = cache_slabs(s);
 	cr_assert_geq(slabs, 12);
 	/* every full slab is still ours */
@@ -1193,10 +1190,7 @@ Test(slab, dry_slabs_queue_and_come_back)
 		for (size_t i = 0; i < n; i++)
 			kmem_cache_free(s, objs[i]);
 		cr_assert_eq(live_objects(s), 0, "round %d", round);
-		for (size_t i = 0; i < n; i++) {
-			objs[i] = kmem_cache_alloc(s, GFP_KERNEL);
-			stamp(objs[i], 200, (uint64_t)(round + 1) * n + i);
-		}
+		alloc_stamped(s, objs, n, 200, (uint64_t)(round + 1) * n);
 		assert_disjoint(objs, n, 200);
 		cr_assert_leq(cache_slabs(s), slabs + 1, "round %d", round);
 	}
@@ -1227,11 +1221,7 @@ Test(slab, dry_slabs_a_thread_keeps_are_bounded)
 	n = nslabs * per + 1;           /* the last object opens one more slab */
 	objs = calloc(n, sizeof(void *));
 	cr_assert_not_null(objs);
-	for (size_t i = 0; i < n; i++) {
-		objs[i] = kmem_cache_alloc(s, GFP_KERNEL);
-		cr_assert_not_null(objs[i]);
-		stamp(objs[i], 64, i);
-	}
+	alloc_stamped(s, objs, n, 64, 0);
 	cr_assert_eq(distinct_slabs(objs, n), nslabs + 1);
 	for (size_t k = 0; k < nslabs; k++) {
 		struct page *slab = compound_head_of(objs[k * per]);
@@ -1380,11 +1370,7 @@ Test(slab, many_threads_free_into_one_threads_slabs)
 		pthread_t t[FREERS];
 		struct check_free_job jobs[FREERS];
 
-		for (size_t i = 0; i < n; i++) {
-			objs[i] = kmem_cache_alloc(s, GFP_KERNEL);
-			cr_assert_not_null(objs[i]);
-			stamp(objs[i], size, i);
-		}
+		alloc_stamped(s, objs, n, size, 0);
 		assert_disjoint(objs, n, size);
 		pthread_barrier_init(&start, NULL, FREERS);
 		for (int i = 0; i < FREERS; i++) {
@@ -1401,10 +1387,7 @@ Test(slab, many_threads_free_into_one_threads_slabs)
 		cr_assert_eq(live_objects(s), 0, "round %d: objects lost", round);
 	}
 	/* everything can be allocated again, and all of it goes back */
-	for (size_t i = 0; i < n; i++) {
-		objs[i] = kmem_cache_alloc(s, GFP_KERNEL);
-		stamp(objs[i], size, i);
-	}
+	alloc_stamped(s, objs, n, size, 0);
 	assert_disjoint(objs, n, size);
 	for (size_t i = 0; i < n; i++) {
 		cr_assert(stamp_ok(objs[i], size, i));
@@ -1484,11 +1467,7 @@ Test(slab, thread_exit_hands_its_slabs_over)
 	cr_assert_leq(cache_slabs(s), (long)nslabs);
 
 	/* allocating again works and reuses what is there */
-	for (size_t i = 0; i < n; i++) {
-		objs[i] = kmem_cache_alloc(s, GFP_KERNEL);
-		cr_assert_not_null(objs[i]);
-		stamp(objs[i], size, i);
-	}
+	alloc_stamped(s, objs, n, size, 0);
 	assert_disjoint(objs, n, size);
 	cr_assert_eq(live_objects(s), (long)n);
 	for (size_t i = 0; i < n; i++) {
