@@ -151,28 +151,33 @@ def main():
     w("")
     w("Written by `bench/run` (see the comment at its top); do not edit by hand.")
     w("")
-    w("## Run")
-    w("")
-    w("| | |")
-    w("|---|---|")
-    w("| command | `%s` |" % meta.get("command", "?"))
-    w("| date | %s |" % meta.get("date", "?"))
+    def key_value_section(title, rows):
+        w("## " + title)
+        w("")
+        w("| | |")
+        w("|---|---|")
+        for label, value in rows:
+            w("| %s | %s |" % (label, value))
+
+    m = lambda key: meta.get(key, "?")
     dur = int(meta.get("duration", "0"))
-    w("| duration | %d s (%dm%02ds) |" % (dur, dur // 60, dur % 60))
-    w("| repetitions | %s (interleaved: each repetition runs every benchmark under all five allocators back to back, in a fresh random order) |" % meta.get("reps", "?"))
-    w("| kmem | %s |" % meta.get("kmem", "?"))
+    key_value_section("Run", [
+        ("command", "`%s`" % m("command")),
+        ("date", m("date")),
+        ("duration", "%d s (%dm%02ds)" % (dur, dur // 60, dur % 60)),
+        ("repetitions", "%s (interleaved: each repetition runs every benchmark under all five allocators back to back, in a fresh random order)" % m("reps")),
+        ("kmem", m("kmem")),
+    ])
     w("")
-    w("## Machine")
-    w("")
-    w("| | |")
-    w("|---|---|")
-    w("| CPU | %s |" % meta.get("cpu", "?"))
-    w("| nproc | %s |" % meta.get("nproc", "?"))
-    w("| memory | %s |" % meta.get("memory", "?"))
-    w("| kernel | %s |" % meta.get("kernel", "?"))
-    w("| OS | %s |" % meta.get("os", "?"))
-    w("| transparent hugepages | %s; hugetlb pages: %s |" % (meta.get("thp", "?"), meta.get("hugepages", "?")))
-    w("| packages | %s |" % meta.get("versions", "?"))
+    key_value_section("Machine", [
+        ("CPU", m("cpu")),
+        ("nproc", m("nproc")),
+        ("memory", m("memory")),
+        ("kernel", m("kernel")),
+        ("OS", m("os")),
+        ("transparent hugepages", "%s; hugetlb pages: %s" % (m("thp"), m("hugepages"))),
+        ("packages", m("versions")),
+    ])
     w("")
     w("A shared virtual machine: wall times vary 20-50% from run to run, hence medians and ratios. "
       "The `noise` column is the median over the five allocators of (max - min) / median of that row's runs.")
