@@ -162,9 +162,9 @@ static void __kfree_large(struct page *page)
  *    take the other sizes first.)  high decays by 1/8 each KMEM_DECAY_MS (checked on
  *    the thread's large slow paths, the excess spilled at once), and
  *    falls to the minimum while the zone is under its high watermark.
- *  - malloc_trim empties the calling thread's cache, thread exit its
- *    own, fork the other threads' in the child.  The shrinker empties the
- *    caller's and asks every other thread (t->large_drain) to empty its
+ *  - Thread exit empties the thread's own cache, fork the other
+ *    threads' in the child.  The shrinker and malloc_trim empty the
+ *    caller's and ask every other thread (t->large_drain) to empty its
  *    own at its next large request or free.
  * So a thread that stops making large requests keeps what it had cached
  * (at most its high, LARGE_CACHE_HIGH_MAX pages) until its exit or its
