@@ -164,6 +164,16 @@ static __attribute__((noinline)) void *malloc_slow(size_t size, gfp_t gfp)
 {
 	void *p;
 
+	/* Most misses: the thread's frees into its active slab wait there. */
+	if (likely(size <= KMALLOC_MAX_CACHE_SIZE)) {
+		struct kmem_cache_cpu *c = &kmem_current->cpu_slab[kmalloc_index(size)];
+
+		p = cpu_slab_take_owner_frees(c);
+		if (likely(p != NULL)) {
+			c->freelist = *(void **)p;
+			return p;
+		}
+	}
 	if (unlikely(kmem_init() != 0))
 		return bootstrap_alloc(size, MALLOC_ALIGNMENT);
 	if (unlikely(size > PTRDIFF_MAX)) {

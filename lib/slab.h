@@ -8,7 +8,10 @@
  *
  * States of a slab (mm/slub.c calls the first "frozen"):
  *   active         slab_owner = T, c->slab of T's kmem_cache_cpu; its free
- *                  objects are on c->freelist
+ *                  objects are on c->freelist (what malloc pops) and,
+ *                  once T frees into it, on slab->freelist, which becomes
+ *                  c->freelist when that runs dry.  inuse counts every
+ *                  object not on slab->freelist
  *   thread-partial slab_owner = T, on T's c->partial queue (FIFO), free
  *                  objects on slab->freelist.  A slab T ran dry waits
  *                  there too, with none yet ("dry", not counted against
@@ -20,7 +23,7 @@
  *   full           slab_owner = NULL, on no list, SLAB_REMOTE_FULL set in
  *                  remote_free: a slab given up with nothing free (its
  *                  thread exited, shrank the cache, or overflowed its queue)
- * Frees by T into a slab T owns touch no atomic.  Frees by any other
+ * Frees by T into any slab T owns go on slab->freelist and touch no atomic.  Frees by any other
  * thread push onto slab->remote_free with one compare-and-swap; the one
  * that finds SLAB_REMOTE_FULL set adopts the slab into its own
  * thread-partial list, so a full slab that gets a free is never lost.
@@ -176,32 +179,21 @@ static inline struct page *compound_head_of(const void *addr)
 }
 
 /*
- * Free fast path: an object of the thread's active slab goes back on the
- * thread's freelist.  The one double free this sees cheaply - the object
- * already at the head of the list - stops the program.  t is always
- * kmem_current: a thread past its exit hook runs on kmem_thread_dead,
- * which owns no slab, so an owner test needs no exiting test beside it.
+ * Free fast path: an object of any slab the thread owns (active,
+ * thread-partial or dry) goes on that slab's own freelist, as mimalloc's
+ * local_free does.  Free never has to tell the active slab from the
+ * others, so it reads nothing of the thread's kmem_cache_cpu and takes no
+ * data-dependent branch; malloc finds the active slab's frees when
+ * c->freelist runs dry (cpu_slab_take_owner_frees).  The one double free
+ * this sees cheaply - the object already at the head of the list - stops
+ * the program.  inuse reaching 0 is left to the slow path, which decides
+ * whether to give the slab back.  t is always kmem_current: a thread past
+ * its exit hook runs on kmem_thread_dead, which owns no slab, so an owner
+ * test needs no exiting test beside it.
  */
 static inline bool slab_free_fast(struct kmem_thread *t, struct kmem_cache *s,
 				  struct page *slab, void *obj)
 {
-	struct kmem_cache_cpu *c = thread_cpu_slab(t, s);
-
-	if (likely(slab == c->slab)) {
-		if (unlikely(obj == c->freelist)) {
-			slab_free_fast_double(s, obj);
-			return true;
-		}
-		set_freepointer(s, obj, c->freelist);
-		c->freelist = obj;
-		c->fresh = false;
-		return true;
-	}
-	/*
-	 * One of the thread's other slabs (thread-partial): still no atomic.
-	 * The slab becoming empty is left to the slow path, which decides
-	 * whether to give it back.
-	 */
 	if (likely(slab->slab_owner == t) && likely(slab->inuse > 1)) {
 		if (unlikely(obj == slab->freelist)) {
 			slab_free_fast_double(s, obj);
@@ -214,6 +206,26 @@ static inline bool slab_free_fast(struct kmem_thread *t, struct kmem_cache *s,
 		return true;
 	}
 	return false;
+}
+
+/*
+ * c->freelist ran dry: the owner's frees into the active slab become the
+ * new c->freelist (returned, NULL when there are none).  No lock, no
+ * atomic: only the owner touches slab->freelist of its own slabs.  Every
+ * object of the active slab not on c->freelist counts in inuse again.
+ */
+static inline void *cpu_slab_take_owner_frees(struct kmem_cache_cpu *c)
+{
+	struct page *slab = c->slab;
+	void *list;
+
+	if (!slab || !(list = slab->freelist))
+		return NULL;
+	slab->freelist = NULL;
+	slab->inuse = slab->objects;
+	c->fresh = false;
+	c->freelist = list;
+	return list;
 }
 
 #endif /* KMEM_SLAB_H */

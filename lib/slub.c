@@ -283,8 +283,12 @@ static void deactivate_slab(struct kmem_cache *s, struct kmem_cache_cpu *c)
 
 	if (!slab)
 		return;
-	slab->inuse = (uint16_t)(slab->inuse - freelist_count(s, c->freelist));
-	slab->freelist = c->freelist;
+	/* c->freelist joins the owner's frees already on slab->freelist */
+	if (c->freelist) {
+		slab->inuse = (uint16_t)(slab->inuse - freelist_count(s, c->freelist));
+		set_freepointer(s, freelist_tail(s, c->freelist), slab->freelist);
+		slab->freelist = c->freelist;
+	}
 	c->freelist = NULL;
 	c->slab = NULL;
 	unfreeze_slab(s, slab);
@@ -385,7 +389,7 @@ static void retire_slab(struct kmem_cache *s, struct kmem_cache_cpu *c)
 {
 	struct page *slab = c->slab, *old;
 
-	slab->freelist = NULL;          /* inuse == objects: all handed out */
+	slab->freelist = NULL;          /* no owner frees: inuse == objects */
 	slab->slab_state = SLAB_STATE_DRY;
 	c->slab = NULL;
 	list_add_tail(&slab->slab_list, &c->partial);
@@ -501,7 +505,11 @@ void *slab_alloc_slowpath(struct kmem_cache *s, gfp_t gfp, int nid)
 		deactivate_slab(s, c);
 	} else if (slab && !c->freelist) {
 		unsigned int remote = 0;
-		void *rlist = collect_remote(s, slab, &remote);
+		void *rlist;
+
+		if (cpu_slab_take_owner_frees(c))
+			goto pop;
+		rlist = collect_remote(s, slab, &remote);
 
 		if (rlist) {
 			c->freelist = rlist;
@@ -552,9 +560,10 @@ static void free_to_owned_slab(struct kmem_cache *s, struct kmem_cache_cpu *c,
 	set_freepointer(s, obj, slab->freelist);
 	slab->freelist = obj;
 	slab->slab_fresh = 0;
-	/* Empty (inuse counts remote frees too, so none are pending), and
-	 * the thread has other partial slabs: give it back. */
-	if (--slab->inuse == 0 && cpu_partial_counted(c) > 1) {
+	/* Empty (inuse counts remote frees too, so none are pending), not
+	 * the active slab, and the thread has other partial slabs: give it
+	 * back. */
+	if (--slab->inuse == 0 && slab != c->slab && cpu_partial_counted(c) > 1) {
 		cpu_partial_del(c, slab);
 		slab->slab_owner = NULL;
 		free_slab(s, slab);
@@ -649,6 +658,8 @@ unsigned long slab_thread_free(struct kmem_cache *s)
 	c = thread_cpu_slab(t, s);
 	for (void *p = c->freelist; p; p = get_freepointer(s, p))
 		n++;
+	if (c->slab)
+		n += (unsigned long)(c->slab->objects - c->slab->inuse);
 	if (c->partial.next)
 		list_for_each_entry(slab, &c->partial, slab_list)
 			n += (unsigned long)(slab->objects - slab->inuse);

@@ -98,7 +98,8 @@ static unsigned long free_objects(struct kmem_cache *s)
 		for (void *p = c->freelist; p; p = get_freepointer(s, p))
 			n++;
 		if (c->slab)
-			n += remote_count(s, c->slab);
+			n += (unsigned long)(c->slab->objects - c->slab->inuse) +
+			     remote_count(s, c->slab);
 		if (c->partial.next)
 			list_for_each_entry(slab, &c->partial, slab_list)
 				n += (unsigned long)(slab->objects - slab->inuse) +
@@ -622,6 +623,45 @@ Test(slab, no_merge_flag_and_ctor_prevent_merging)
 
 enum free_order { LIFO, FIFO, RANDOM };
 
+static bool all_zero(const void *p, size_t n)
+{
+	const unsigned char *c = p;
+
+	for (size_t i = 0; i < n; i++)
+		if (c[i])
+			return false;
+	return true;
+}
+
+/*
+ * Allocate from s (zeroed if asked, each object checked) until x comes
+ * back, at most one slab's worth of objects; free the others.  x was
+ * just freed by this thread, so it waits on its slab's freelist for the
+ * thread's freelist to run dry.
+ */
+static void alloc_until_back(struct kmem_cache *s, void *x, bool zero)
+{
+	unsigned int per = objects_per_slab(s);
+	void **others = calloc(per, sizeof(*others));
+	unsigned int n = 0;
+	void *p;
+
+	cr_assert_not_null(others);
+	for (;;) {
+		p = zero ? kmem_cache_zalloc(s, GFP_KERNEL) : kmem_cache_alloc(s, GFP_KERNEL);
+		cr_assert_not_null(p);
+		if (zero)
+			cr_assert(all_zero(p, s->object_size), "object %p not zero", p);
+		if (p == x)
+			break;
+		cr_assert_lt(n, per, "%p did not come back within %u allocations", x, per);
+		others[n++] = p;
+	}
+	while (n)
+		kmem_cache_free(s, others[--n]);
+	free(others);
+}
+
 static void pattern_test(enum free_order how)
 {
 	const unsigned int size = 72;
@@ -652,12 +692,17 @@ static void pattern_test(enum free_order how)
 		cr_assert_eq(live_objects(s), 0);
 	}
 	if (how == LIFO) {
-		/* the freelist is a stack: the object just freed comes back first */
+		/*
+		 * The owner's frees wait on their slab's freelist, a stack,
+		 * until the thread's freelist runs dry: the object just freed
+		 * comes back within one slab's worth of allocations, before
+		 * any object of a new slab.
+		 */
 		for (int i = 0; i < 100; i++) {
 			void *x = kmem_cache_alloc(s, GFP_KERNEL);
 
 			kmem_cache_free(s, x);
-			cr_assert_eq(kmem_cache_alloc(s, GFP_KERNEL), x);
+			alloc_until_back(s, x, false);
 			kmem_cache_free(s, x);
 		}
 	}
@@ -763,15 +808,6 @@ Test(slab, shrink_gives_every_empty_slab_back)
 	cr_assert_eq(kmem_check_all(), 0);
 }
 
-static bool all_zero(const void *p, size_t n)
-{
-	const unsigned char *c = p;
-
-	for (size_t i = 0; i < n; i++)
-		if (c[i])
-			return false;
-	return true;
-}
 
 struct dirty_free_job {
 	struct kmem_cache *s;
@@ -817,17 +853,16 @@ static void zalloc_test(struct kmem_cache *s, unsigned int size)
 				kmem_cache_free(s, objs[i]);
 		}
 	}
-	/* the object just freed comes straight back, and zeroed */
+	/* the object just freed comes back within a slab's worth, zeroed,
+	 * and so does every object before it */
 	for (int i = 0; i < 50; i++) {
 		unsigned char *o = kmem_cache_alloc(s, GFP_KERNEL);
-		unsigned char *z;
 
 		memset(o, 0xee, size);
 		kmem_cache_free(s, o);
-		z = kmem_cache_zalloc(s, GFP_KERNEL);
-		cr_assert_eq(z, o);
-		cr_assert(all_zero(z, size));
-		kmem_cache_free(s, z);
+		alloc_until_back(s, o, true);
+		cr_assert(all_zero(o, size));
+		kmem_cache_free(s, o);
 	}
 	/* __GFP_ZERO through kmem_cache_alloc means the same */
 	for (int i = 0; i < 50; i++) {
