@@ -547,9 +547,17 @@ _Noreturn void kfree_bad(const void *p, const char *caller)
 		if (page->flags & (PG_buddy | PG_pcp))
 			kmem_panic("%s(): double free or invalid pointer %p: its page is free",
 				   caller, p);
-		if (page->flags & PG_slab)
+		if (page->flags & PG_slab) {
+			struct kmem_cache *s = page->slab_cache;
+			uint32_t off = (uint32_t)((const char *)p - (const char *)slab_address(page));
+			uint32_t idx = slab_offset_index(s, off);
+
+			if (idx * s->size == off && idx < page->objects)
+				kmem_panic("%s(): invalid pointer %p: object of cache %s never allocated",
+					   caller, p, s->name);
 			kmem_panic("%s(): invalid pointer %p: not the start of an object of cache %s",
-				   caller, p, page->slab_cache->name);
+				   caller, p, s->name);
+		}
 		if (!((uintptr_t)p & (PAGE_SIZE - 1)) && !(page->flags & PAGE_STATE_MASK))
 			kmem_panic("%s(): double free or invalid pointer %p: no block starts there",
 				   caller, p);

@@ -56,7 +56,7 @@ kfree_arena_fast(const void *p, uintptr_t pa)
 		off = (uint32_t)(pa - (__page_to_pfn(page) << PAGE_SHIFT));
 	}
 	s = page->slab_cache;
-	return likely(slab_offset_valid(s, off)) && likely(slab_free_fast(t, s, page, (void *)p));
+	return likely(slab_offset_valid(s, page, off)) && likely(slab_free_fast(t, s, page, (void *)p));
 }
 
 static inline __attribute__((always_inline)) void kfree_fast(const void *p, const char *caller)

@@ -14,7 +14,7 @@
  *   migratetype  the free list a free block sits on
  *   buddy/pcp:   lru (free list link), private
  *   slab:        slab_list, slab_cache, freelist, remote_free, slab_owner,
- *                inuse, objects (see slub.c)
+ *                inuse, objects, carved (see slub.c)
  *   tail pages of a slab or large allocation: compound_head
  * A page's zone and node are not stored in it: they are a property of its
  * section (section_links), so bringing a section online writes no
@@ -88,6 +88,7 @@ struct page {
 			uint16_t objects;
 			uint8_t slab_state;
 			uint8_t slab_fresh;             /* free objects read as zero but their free pointer */
+			uint16_t carved;                /* objects [carved, objects) never linked: free, untouched */
 		};
 		struct {                        /* tail pages of a slab or large block */
 			struct page *compound_head;

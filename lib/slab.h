@@ -11,7 +11,7 @@
  *                  objects are on c->freelist (what malloc pops) and,
  *                  once T frees into it, on slab->freelist, which becomes
  *                  c->freelist when that runs dry.  inuse counts every
- *                  object not on slab->freelist
+ *                  object not on slab->freelist, uncarved ones included
  *   thread-partial slab_owner = T, on T's c->partial queue (FIFO), free
  *                  objects on slab->freelist.  A slab T ran dry waits
  *                  there too, with none yet ("dry", not counted against
@@ -23,6 +23,11 @@
  *   full           slab_owner = NULL, on no list, SLAB_REMOTE_FULL set in
  *                  remote_free: a slab given up with nothing free (its
  *                  thread exited, shrank the cache, or overflowed its queue)
+ * In every state but active, inuse counts the objects that are neither on
+ * slab->freelist nor uncarved.  Uncarved objects ([carved, objects)) are
+ * free objects no list holds yet: a slab's freelist is built a page at a
+ * time (carve_objects in slub.c), so memory the program has not used is
+ * never written and its pages are never faulted in.
  * Frees by T into any slab T owns go on slab->freelist and touch no atomic.  Frees by any other
  * thread push onto slab->remote_free with one compare-and-swap; the one
  * that finds SLAB_REMOTE_FULL set adopts the slab into its own
@@ -148,24 +153,39 @@ static inline void *slab_address(const struct page *slab)
 	return lowmem_page_address(slab);
 }
 
-/*
- * Is off (bytes from the slab's start, below its size) the start of an
- * object?  Exact for slabs up to 64 KiB.  The index bound rejects the
- * leftover after the last object, which starts at a multiple of size.
- */
-static inline bool slab_offset_valid(const struct kmem_cache *s, uint32_t off)
+/* Free objects of slab that no freelist holds yet. */
+static inline unsigned int slab_uncarved(const struct page *slab)
 {
-	uint32_t idx = (uint32_t)(((uint64_t)off * s->reciprocal_size) >> 32);
-
-	return idx * s->size == off && idx < s->objects;
+	return (unsigned int)(slab->objects - slab->carved);
 }
 
-/* Is obj the start of an object of slab? */
+/* Index of the object at off (bytes from the slab's start), if one starts there. */
+static inline uint32_t slab_offset_index(const struct kmem_cache *s, uint32_t off)
+{
+	return (uint32_t)(((uint64_t)off * s->reciprocal_size) >> 32);
+}
+
+/*
+ * Is off (bytes from the slab's start, below its size) the start of an
+ * object that was ever handed out?  Exact for slabs up to 64 KiB.  The
+ * index bound rejects uncarved objects, and with them the leftover after
+ * the last object, which starts at a multiple of size; carved sits in
+ * the descriptor's cache line that free reads anyway.
+ */
+static inline bool slab_offset_valid(const struct kmem_cache *s, const struct page *slab,
+				     uint32_t off)
+{
+	uint32_t idx = slab_offset_index(s, off);
+
+	return idx * s->size == off && idx < slab->carved;
+}
+
+/* Is obj the start of an object of slab that was ever handed out? */
 static inline bool slab_obj_valid(const struct kmem_cache *s, const struct page *slab,
 				  const void *obj)
 {
-	return slab_offset_valid(s, (uint32_t)((const char *)obj -
-					       (const char *)slab_address(slab)));
+	return slab_offset_valid(s, slab, (uint32_t)((const char *)obj -
+						     (const char *)slab_address(slab)));
 }
 
 /* Head page of the slab or large block holding addr (in the arena). */

@@ -104,6 +104,45 @@ static inline int slab_nid(const struct page *slab)
 	return __page_to_nid(slab);
 }
 
+/*
+ * Link the next uncarved objects of slab into a list and return it (NULL
+ * when none are left): those that start in the page holding the first of
+ * them, at least one.  A new slab's freelist is built this way, a page at
+ * a time, as mimalloc extends a page's free list: writing free pointers
+ * into a whole order-3 slab up front would fault in 32 KiB for a class
+ * the program may use a few objects of, in every thread.  Caches with a
+ * constructor carve the whole slab at once, as the kernel constructs every
+ * object of a new slab.  The slab head keeps PG_zeroed while the uncarved
+ * objects read as zero.
+ */
+static __attribute__((noinline)) void *carve_objects(struct kmem_cache *s, struct page *slab)
+{
+	unsigned int first = slab->carved, last = slab->objects;
+	char *start = slab_address(slab), *p;
+
+	if (first >= last)
+		return NULL;
+	if (!s->ctor) {
+		size_t end = ALIGN_UP((size_t)first * s->size + 1, PAGE_SIZE);
+
+		last = MIN(last, (unsigned int)((end + s->size - 1) / s->size));
+	}
+	for (unsigned int i = first; i < last; i++) {
+		p = start + (size_t)i * s->size;
+		if (s->ctor)
+			s->ctor(p);
+		set_freepointer(s, p, i + 1 < last ? p + s->size : NULL);
+	}
+	slab->carved = (uint16_t)last;
+	return start + (size_t)first * s->size;
+}
+
+/* Do the objects carve_objects hands out read as zero but their free pointer? */
+static inline bool slab_carves_zeroed(const struct kmem_cache *s, const struct page *slab)
+{
+	return !s->ctor && (slab->flags & PG_zeroed);
+}
+
 static struct page *allocate_slab(struct kmem_cache *s, gfp_t gfp, int nid)
 {
 	gfp_t flags = s->allocflags | (gfp & (__GFP_HIGH | __GFP_NOWARN | __GFP_NORETRY |
@@ -111,12 +150,11 @@ static struct page *allocate_slab(struct kmem_cache *s, gfp_t gfp, int nid)
 		      (gfp & __GFP_RECLAIM) | (gfp & __GFP_IO) | (gfp & __GFP_FS);
 	struct page *slab = __alloc_pages(flags, s->order, nid);
 	unsigned int nr = 1u << s->order;
-	char *start, *p;
 
 	if (unlikely(!slab))
 		return NULL;
-	slab->slab_fresh = !s->ctor && (slab->flags & PG_zeroed);
-	slab->flags = (slab->flags & ~PG_zeroed) | PG_slab;
+	slab->flags |= PG_slab;         /* PG_zeroed stays: see carve_objects */
+	slab->slab_fresh = slab_carves_zeroed(s, slab);
 	for (unsigned int i = 1; i < nr; i++) {
 		slab[i].flags |= PG_tail;
 		slab[i].compound_head = slab;
@@ -128,15 +166,8 @@ static struct page *allocate_slab(struct kmem_cache *s, gfp_t gfp, int nid)
 	slab->slab_state = 0;
 	atomic_store_explicit(&slab->remote_free, 0, memory_order_relaxed);
 	INIT_LIST_HEAD(&slab->slab_list);
-
-	start = slab_address(slab);
-	for (unsigned int i = 0; i < s->objects; i++) {
-		p = start + (size_t)i * s->size;
-		if (s->ctor)
-			s->ctor(p);
-		set_freepointer(s, p, i + 1 < s->objects ? p + s->size : NULL);
-	}
-	slab->freelist = start;
+	slab->carved = 0;
+	slab->freelist = carve_objects(s, slab);
 	atomic_fetch_add_explicit(&get_node(s, slab_nid(slab))->nr_slabs, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&get_node(s, slab_nid(slab))->total_objects, s->objects,
 				  memory_order_relaxed);
@@ -156,7 +187,7 @@ static void free_slab(struct kmem_cache *s, struct page *slab)
 		slab[i].flags &= ~PG_tail;
 		slab[i].compound_head = NULL;
 	}
-	slab->flags &= ~PG_slab;
+	slab->flags &= ~(PG_slab | PG_zeroed);
 	memset(&slab->slab_list, 0, sizeof(*slab) - offsetof(struct page, slab_list));
 	__free_pages(slab, s->order);
 }
@@ -203,6 +234,20 @@ static unsigned int slab_take_remote(struct kmem_cache *s, struct page *slab)
 }
 
 /*
+ * The active slab's next uncarved objects become c->freelist (false when
+ * it has none).  inuse needs no change: while a slab is active it counts
+ * its uncarved objects.
+ */
+static inline bool cpu_slab_carve(struct kmem_cache *s, struct kmem_cache_cpu *c)
+{
+	if (likely(!slab_uncarved(c->slab)))
+		return false;
+	c->freelist = carve_objects(s, c->slab);
+	c->fresh = slab_carves_zeroed(s, c->slab);
+	return c->freelist != NULL;
+}
+
+/*
  * Make slab the thread's active slab: its free objects go to c->freelist.
  * inuse becomes objects, so remote frees need no counting here; the
  * remote list is appended to the owner's own frees, whose walk touches
@@ -229,6 +274,8 @@ static void activate_slab(struct kmem_cache *s, struct kmem_cache_cpu *c,
 	c->freelist = slab->freelist;
 	slab->freelist = NULL;
 	c->slab = slab;
+	if (!c->freelist)
+		cpu_slab_carve(s, c);
 }
 
 static void add_node_partial(struct kmem_cache *s, struct page *slab)
@@ -260,7 +307,7 @@ static void unfreeze_slab(struct kmem_cache *s, struct page *slab)
 	struct kmem_cache_node *n = get_node(s, slab_nid(slab));
 
 	slab->slab_owner = NULL;
-	if (!slab->freelist) {
+	if (!slab->freelist && !slab_uncarved(slab)) {
 		uintptr_t expected = 0;
 
 		/* Nothing free: mark it full, unless a remote free just came. */
@@ -283,7 +330,9 @@ static void deactivate_slab(struct kmem_cache *s, struct kmem_cache_cpu *c)
 
 	if (!slab)
 		return;
-	/* c->freelist joins the owner's frees already on slab->freelist */
+	/* c->freelist joins the owner's frees already on slab->freelist;
+	 * uncarved objects stay uncarved, free and out of inuse */
+	slab->inuse = (uint16_t)(slab->inuse - slab_uncarved(slab));
 	if (c->freelist) {
 		slab->inuse = (uint16_t)(slab->inuse - freelist_count(s, c->freelist));
 		set_freepointer(s, freelist_tail(s, c->freelist), slab->freelist);
@@ -348,7 +397,7 @@ static inline unsigned int cpu_partial_dry_max(const struct kmem_cache *s)
 /* Has slab nothing to give: no owner frees and no remote frees? */
 static inline bool slab_dry(const struct page *slab)
 {
-	return !slab->freelist &&
+	return !slab->freelist && !slab_uncarved(slab) &&
 	       !atomic_load_explicit(&slab->remote_free, memory_order_relaxed);
 }
 
@@ -480,6 +529,8 @@ static void *slab_alloc_unowned(struct kmem_cache *s, gfp_t gfp, int nid)
 			return NULL;
 	}
 	slab_take_remote(s, slab);
+	if (!slab->freelist)
+		slab->freelist = carve_objects(s, slab);
 	obj = slab->freelist;
 	if (obj) {
 		slab->freelist = get_freepointer(s, obj);
@@ -516,6 +567,9 @@ void *slab_alloc_slowpath(struct kmem_cache *s, gfp_t gfp, int nid)
 			c->fresh = false;
 			goto pop;
 		}
+		/* frees first: carving faults in memory not used before */
+		if (cpu_slab_carve(s, c))
+			goto pop;
 		retire_slab(s, c);
 	}
 	if (c->freelist)
@@ -659,7 +713,8 @@ unsigned long slab_thread_free(struct kmem_cache *s)
 	for (void *p = c->freelist; p; p = get_freepointer(s, p))
 		n++;
 	if (c->slab)
-		n += (unsigned long)(c->slab->objects - c->slab->inuse);
+		n += (unsigned long)(c->slab->objects - c->slab->inuse) +
+		     slab_uncarved(c->slab);
 	if (c->partial.next)
 		list_for_each_entry(slab, &c->partial, slab_list)
 			n += (unsigned long)(slab->objects - slab->inuse);

@@ -99,7 +99,7 @@ static unsigned long free_objects(struct kmem_cache *s)
 			n++;
 		if (c->slab)
 			n += (unsigned long)(c->slab->objects - c->slab->inuse) +
-			     remote_count(s, c->slab);
+			     slab_uncarved(c->slab) + remote_count(s, c->slab);
 		if (c->partial.next)
 			list_for_each_entry(slab, &c->partial, slab_list)
 				n += (unsigned long)(slab->objects - slab->inuse) +
@@ -806,6 +806,173 @@ Test(slab, shrink_gives_every_empty_slab_back)
 	kmem_cache_free(s, objs[0]);
 	free(objs);
 	cr_assert_eq(kmem_check_all(), 0);
+}
+
+
+/* ---- lazy freelists ------------------------------------------------------ */
+
+/* Objects of a cache of size-byte objects that start in a slab's first page. */
+static unsigned int objects_in_first_page(unsigned int size)
+{
+	return (PAGE_SIZE + size - 1) / size;
+}
+
+static bool page_resident(const void *addr)
+{
+	unsigned char vec = 0;
+
+	cr_assert_eq(mincore((void *)((uintptr_t)addr & ~(uintptr_t)(PAGE_SIZE - 1)),
+			     PAGE_SIZE, &vec), 0, "mincore: %s", strerror(errno));
+	return vec & 1;
+}
+
+/*
+ * A new slab links only the objects that start in its first page; the
+ * next page's objects are linked when those run out, so pages the
+ * program has not used are never written.  Objects still come out in
+ * address order, once each, and the counters stay exact all the way.
+ */
+Test(slab, new_slab_links_its_objects_a_page_at_a_time)
+{
+	const unsigned int size = 1000;
+	struct kmem_cache *s = mkcache("carve", size);
+	unsigned int first = objects_in_first_page(size), per;
+	struct page *slab;
+	char *base;
+	void *o;
+
+	o = kmem_cache_alloc(s, GFP_KERNEL);
+	cr_assert_not_null(o);
+	slab = compound_head_of(o);
+	per = slab->objects;
+	base = slab_address(slab);
+	cr_assert_geq(slab->order, 1, "a slab of %u objects of %u bytes", per, size);
+	cr_assert_eq(o, base);
+	cr_assert_eq(slab->carved, first, "carved %u objects, want the first page's %u",
+		     slab->carved, first);
+	cr_assert_eq(slab_uncarved(slab), per - first);
+	cr_assert_eq(live_objects(s), 1);
+	/* fresh pages: nothing past the first page has been written */
+	cr_assert(slab->flags & PG_zeroed, "the slab did not come fresh from the OS");
+	for (unsigned int pg = 1; pg < (1u << slab->order); pg++)
+		cr_assert_not(page_resident(base + pg * PAGE_SIZE), "page %u of the slab is resident",
+			      pg);
+
+	for (unsigned int i = 1; i < per; i++) {
+		void *p = kmem_cache_alloc(s, GFP_KERNEL);
+
+		cr_assert_eq(p, base + (size_t)i * size, "object %u", i);
+		cr_assert_eq(live_objects(s), (long)i + 1, "object %u", i);
+		/* every page up to the one object i starts in is carved, no more */
+		cr_assert_leq(slab->carved, objects_in_first_page(size) +
+			      (unsigned int)(((size_t)i * size) / PAGE_SIZE) * (PAGE_SIZE / size + 1));
+		memset(p, 0x5a, size);
+	}
+	cr_assert_eq(slab->carved, per);
+	cr_assert_eq(slab_uncarved(slab), 0);
+	cr_assert_neq(compound_head_of(kmem_cache_alloc(s, GFP_KERNEL)), slab,
+		      "the slab handed out more than its %u objects", per);
+	cr_assert_eq(kmem_check_all(), 0);
+}
+
+/*
+ * A slab given up with uncarved objects has free objects: it goes to the
+ * node's partial list, not to full, and whoever takes it next carves the
+ * rest.
+ */
+Test(slab, uncarved_objects_survive_their_slab_being_given_up)
+{
+	const unsigned int size = 1000;
+	struct kmem_cache *s = mkcache("carve-deact", size);
+	void *o = kmem_cache_alloc(s, GFP_KERNEL), **objs;
+	struct page *slab = compound_head_of(o);
+	unsigned int per = slab->objects;
+
+	cr_assert_gt(slab_uncarved(slab), 0);
+	kmem_cache_shrink(s);   /* deactivates the thread's slab */
+	cr_assert_null(slab->slab_owner);
+	cr_assert(on_node_partial(s, slab));
+	cr_assert_neq(atomic_load(&slab->remote_free), SLAB_REMOTE_FULL);
+	cr_assert_eq(slab->inuse, 1);
+	cr_assert_eq(cache_slabs(s), 1);
+	cr_assert_eq(live_objects(s), 1);
+
+	objs = calloc(per, sizeof(*objs));
+	cr_assert_not_null(objs);
+	objs[0] = o;
+	for (unsigned int i = 1; i < per; i++) {
+		objs[i] = kmem_cache_alloc(s, GFP_KERNEL);
+		cr_assert_eq(compound_head_of(objs[i]), slab, "object %u from another slab", i);
+	}
+	assert_disjoint(objs, per, size);
+	cr_assert_eq(cache_slabs(s), 1);
+	cr_assert_eq(live_objects(s), (long)per);
+	for (unsigned int i = 0; i < per; i++)
+		kmem_cache_free(s, objs[i]);
+	kmem_cache_shrink(s);
+	cr_assert_eq(cache_slabs(s), 0);
+	free(objs);
+	cr_assert_eq(kmem_check_all(), 0);
+}
+
+/* Another thread's allocation takes a node-partial slab with uncarved objects. */
+static void *alloc_one(void *arg)
+{
+	struct kmem_cache *s = arg;
+
+	return kmem_cache_alloc(s, GFP_KERNEL);
+}
+
+Test(slab, another_thread_carves_a_given_up_slab)
+{
+	const unsigned int size = 1000;
+	struct kmem_cache *s = mkcache("carve-other", size);
+	void *o = kmem_cache_alloc(s, GFP_KERNEL), *p;
+	struct page *slab = compound_head_of(o);
+	unsigned int carved = slab->carved;
+	pthread_t t;
+
+	kmem_cache_shrink(s);
+	cr_assert(on_node_partial(s, slab));
+	cr_assert_eq(pthread_create(&t, NULL, alloc_one, s), 0);
+	cr_assert_eq(pthread_join(t, &p), 0);
+	cr_assert_eq(compound_head_of(p), slab);
+	cr_assert_eq(p, (char *)slab_address(slab) + 1 * size,
+		     "the first free object comes first");
+	cr_assert_eq(slab->carved, carved, "carved again though objects were linked");
+	cr_assert_eq(live_objects(s), 2);
+	kmem_cache_free(s, o);
+	kmem_cache_free(s, p);
+	kmem_cache_shrink(s);
+	cr_assert_eq(cache_slabs(s), 0);
+}
+
+static void free_never_allocated(void *arg)
+{
+	struct kmem_cache *s = mkcache("carve-bad", 1000);
+	char *o = kmem_cache_alloc(s, GFP_KERNEL);
+	struct page *slab = compound_head_of(o);
+
+	kmem_cache_free(s, o + (size_t)slab->carved * 1000);
+}
+
+/* Through kfree, the interposer's path: a kmalloc slab's uncarved objects. */
+static void kfree_never_allocated(void *arg)
+{
+	char *o = kmalloc(1000, GFP_KERNEL);
+	struct page *slab = compound_head_of(o);
+
+	(void)arg;
+	if (slab->carved < slab->objects)
+		kfree((char *)slab_address(slab) + (size_t)slab->carved * slab->slab_cache->size);
+	kfree((char *)slab_address(slab) + (size_t)slab->objects * slab->slab_cache->size);
+}
+
+Test(slab, free_of_an_object_never_handed_out_aborts)
+{
+	expect_death(free_never_allocated, NULL, "never allocated");
+	expect_death(free_never_allocated, NULL, "carve-bad");
+	expect_death(kfree_never_allocated, NULL, "kfree(): invalid pointer");
 }
 
 
