@@ -458,6 +458,52 @@ static int sections_from_pool(long free_hp, long hp_kb)
 	return (int)MIN((long)CHILD_SECTIONS, free_hp / (4096 / hp_kb));
 }
 
+/*
+ * Free hugetlb-backed memory is never given back to the OS: a private
+ * hugetlb page dropped with MADV_DONTNEED returns to the system pool, and
+ * once the pool shrinks (here: nr_hugepages lowered to 0, as another
+ * process taking the pages would do) touching it again is SIGBUS.  Run in
+ * a child like every pool case; the exit status says what it saw (a
+ * sanitizer report, SIGBUS included, exits 1).
+ */
+enum {
+	KEPT_OK = 0,
+	KEPT_NO_INIT = 10,
+	KEPT_NO_PAGE,
+	KEPT_NOT_HUGETLB,
+	KEPT_RELEASED,
+	KEPT_LOST,
+};
+
+static int kept_child_body(void)
+{
+	struct page *page;
+	char *p;
+
+	setenv("KMEM_SYSFS_ROOT", test_sysfs("1node"), 1);
+	setenv("KMEM_LIMIT", "64M", 1);
+	setenv("KMEM_HUGEPAGES", "hugetlb", 1);
+	if (kmem_init())
+		return KEPT_NO_INIT;
+	page = alloc_pages(GFP_KERNEL, pageblock_order);
+	if (!page)
+		return KEPT_NO_PAGE;
+	if (section_state[__page_to_pfn(page) >> SECTION_ORDER] != BACKING_HUGETLB)
+		return KEPT_NOT_HUGETLB;
+	p = lowmem_page_address(page);
+	memset(p, 0x5a, pageblock_nr_pages * PAGE_SIZE);
+	__free_pages(page, pageblock_order);
+	kmem_reclaim();
+	if (pageblock_flags[__page_to_pfn(page) >> pageblock_order] & PB_RELEASED)
+		return KEPT_RELEASED;
+	write_nr_hugepages(0);
+	/* still ours and still resident: reading and writing it is safe */
+	if (p[12345] != 0x5a)
+		return KEPT_LOST;
+	memset(p, 0x33, pageblock_nr_pages * PAGE_SIZE);
+	return KEPT_OK;
+}
+
 Test(hugepage_sys, hugetlb_pool_and_fallbacks, .fini = restore_nr_hugepages, .timeout = 120)
 {
 	long hp_kb = meminfo_value("Hugepagesize");
@@ -566,45 +612,35 @@ Test(hugepage_sys, hugetlb_pool_and_fallbacks, .fini = restore_nr_hugepages, .ti
 	} else {
 		cr_log_warn("cannot set up a fully reserved pool of 2 pages: case not checked");
 	}
+
+	/* 4. Freed hugetlb-backed memory stays kmem's when the pool shrinks. */
+	if (saved_nr_hugepages >= 0 && write_nr_hugepages(saved_nr_hugepages + 4) == 0 &&
+	    meminfo_value("HugePages_Free") >= 2 && hp_kb == 2048) {
+		int status;
+		pid_t pid;
+
+		fflush(NULL);
+		pid = fork();
+		cr_assert(pid >= 0);
+		if (pid == 0)
+			_exit(kept_child_body());
+		cr_assert_eq(waitpid(pid, &status, 0), pid);
+		cr_assert(WIFEXITED(status), "freed hugetlb memory: the child died of signal %d",
+			  WTERMSIG(status));
+		if (WEXITSTATUS(status) == KEPT_NOT_HUGETLB)
+			cr_log_warn("the pageblock is not hugetlb-backed: freed hugetlb case not checked");
+		else
+			cr_assert_eq(WEXITSTATUS(status), KEPT_OK,
+				     "freed hugetlb memory: child exit %d (%d: kmem_init failed, "
+				     "%d: no pageblock, %d: the pageblock was released, "
+				     "%d: its contents were lost, 1: a sanitizer report)",
+				     WEXITSTATUS(status), KEPT_NO_INIT, KEPT_NO_PAGE,
+				     KEPT_RELEASED, KEPT_LOST);
+	} else {
+		cr_log_warn("no 2 MiB hugetlb pages to be had: freed hugetlb case not checked");
+	}
 	restore_nr_hugepages();
 	cr_assert_eq(read_nr_hugepages(), saved_nr_hugepages, "nr_hugepages restored");
-}
-
-/*
- * Free hugetlb-backed memory is never given back to the OS: a private
- * hugetlb page dropped with MADV_DONTNEED returns to the system pool, and
- * once the pool shrinks (here: nr_hugepages lowered to 0, as another
- * process taking the pages would do) touching it again is SIGBUS.
- */
-Test(hugepage_sys, hugetlb_memory_is_never_given_back, .fini = restore_nr_hugepages,
-     .timeout = 60)
-{
-	struct page *page;
-	char *p;
-
-	saved_nr_hugepages = read_nr_hugepages();
-	if (saved_nr_hugepages < 0 || write_nr_hugepages(saved_nr_hugepages + 4) ||
-	    meminfo_value("HugePages_Free") < 2 || meminfo_value("Hugepagesize") != 2048) {
-		cr_log_warn("no 2 MiB hugetlb pages to be had: case not checked");
-		return;
-	}
-	hp_init("hugetlb");
-	page = alloc_pages(GFP_KERNEL, pageblock_order);
-	cr_assert_not_null(page);
-	if (section_state[__page_to_pfn(page) >> SECTION_ORDER] != BACKING_HUGETLB) {
-		cr_log_warn("the pageblock is not hugetlb-backed: case not checked");
-		__free_pages(page, pageblock_order);
-		return;
-	}
-	p = lowmem_page_address(page);
-	memset(p, 0x5a, pageblock_nr_pages * PAGE_SIZE);
-	__free_pages(page, pageblock_order);
-	kmem_reclaim();
-	cr_assert_not(pageblock_flags[__page_to_pfn(page) >> pageblock_order] & PB_RELEASED);
-	write_nr_hugepages(0);
-	/* still ours and still resident: reading and writing it is safe */
-	cr_assert_eq(p[12345], 0x5a);
-	memset(p, 0x33, pageblock_nr_pages * PAGE_SIZE);
 }
 
 /* auto: the first AUTO_THP_MIN_SECTIONS sections on 4 KiB pages (a small
