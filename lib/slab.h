@@ -19,7 +19,9 @@
  *                  other threads' gather on its remote list until T's
  *                  queue reaches it again
  *   node-partial   slab_owner = NULL, on kmem_cache_node->partial under
- *                  list_lock
+ *                  list_lock; any thread's free goes on slab->freelist
+ *                  under that lock, and a slab that empties goes back to
+ *                  the page allocator past min_partial
  *   full           slab_owner = NULL, on no list, SLAB_REMOTE_FULL set in
  *                  remote_free: a slab given up with nothing free (its
  *                  thread exited, shrank the cache, or overflowed its queue)
@@ -29,7 +31,8 @@
  * time (carve_objects in slub.c), so memory the program has not used is
  * never written and its pages are never faulted in.
  * Frees by T into any slab T owns go on slab->freelist and touch no atomic.  Frees by any other
- * thread push onto slab->remote_free with one compare-and-swap; the one
+ * thread into an owned or full slab push onto slab->remote_free with one
+ * compare-and-swap; the one
  * that finds SLAB_REMOTE_FULL set adopts the slab into its own
  * thread-partial list, so a full slab that gets a free is never lost.
  * The owner collects remote frees (one exchange) when it runs dry or

@@ -278,14 +278,30 @@ static void activate_slab(struct kmem_cache *s, struct kmem_cache_cpu *c,
 		cpu_slab_carve(s, c);
 }
 
+/*
+ * slab_state of a slab on its node's partial list; set and cleared under
+ * list_lock, so a free that finds it set under the lock may work on the
+ * slab's freelist directly (free_to_node_partial).
+ */
+#define SLAB_STATE_NODE_PARTIAL 0x2
+
 static void add_node_partial(struct kmem_cache *s, struct page *slab)
 {
 	struct kmem_cache_node *n = get_node(s, slab_nid(slab));
 
 	pthread_mutex_lock(&n->list_lock);
+	slab->slab_state = SLAB_STATE_NODE_PARTIAL;
 	list_add_tail(&slab->slab_list, &n->partial);
 	n->nr_partial++;
 	pthread_mutex_unlock(&n->list_lock);
+}
+
+/* Caller holds n->list_lock. */
+static void del_node_partial(struct kmem_cache_node *n, struct page *slab)
+{
+	list_del(&slab->slab_list);
+	n->nr_partial--;
+	slab->slab_state = 0;
 }
 
 static unsigned int freelist_count(struct kmem_cache *s, void *list)
@@ -493,8 +509,7 @@ static struct page *get_partial_node(struct kmem_cache *s, int nid)
 	pthread_mutex_lock(&n->list_lock);
 	if (!list_empty(&n->partial)) {
 		slab = list_first_entry(&n->partial, struct page, slab_list);
-		list_del(&slab->slab_list);
-		n->nr_partial--;
+		del_node_partial(n, slab);
 	}
 	pthread_mutex_unlock(&n->list_lock);
 	return slab;
@@ -629,8 +644,9 @@ static void free_to_owned_slab(struct kmem_cache *s, struct kmem_cache_cpu *c,
  * The thread that finds the slab full adopts it instead, so that its free
  * objects are seen again.
  */
-static void free_remote(struct kmem_cache *s, struct page *slab, void *obj,
-			struct kmem_thread *t)
+static inline __attribute__((always_inline)) void
+free_remote(struct kmem_cache *s, struct page *slab, void *obj,
+	    struct kmem_thread *t)
 {
 	uintptr_t old = atomic_load_explicit(&slab->remote_free, memory_order_relaxed);
 
@@ -664,12 +680,63 @@ static void free_remote(struct kmem_cache *s, struct page *slab, void *obj,
 	put_cpu_partial(s, thread_cpu_slab(t, s), slab);
 }
 
+/*
+ * Free into a slab on its node's partial list, under list_lock, as
+ * mm/slub.c's __slab_free does for a slab no CPU has frozen: the object
+ * goes on slab->freelist and inuse drops, so a slab that empties is seen
+ * at once and, past min_partial, goes back to the page allocator, where
+ * any cache or large block can use its pages.  A remote push would leave
+ * it looking in use until some thread took the slab again: a program that
+ * frees most of what it built would keep every class's slabs.  Returns
+ * false, having done nothing, when the slab has left the list meanwhile.
+ */
+static bool free_to_node_partial(struct kmem_cache *s, struct page *slab, void *obj)
+{
+	struct kmem_cache_node *n = get_node(s, slab_nid(slab));
+	bool discard = false;
+
+	pthread_mutex_lock(&n->list_lock);
+	if (!(slab->slab_state & SLAB_STATE_NODE_PARTIAL)) {
+		pthread_mutex_unlock(&n->list_lock);
+		return false;
+	}
+	if (unlikely(obj == slab->freelist)) {
+		pthread_mutex_unlock(&n->list_lock);
+		slab_double_free(s, obj);
+	}
+	set_freepointer(s, obj, slab->freelist);
+	slab->freelist = obj;
+	slab->slab_fresh = 0;
+	/* inuse counts pending remote frees too: 0 means empty */
+	if (--slab->inuse == 0 && n->nr_partial >= s->min_partial) {
+		del_node_partial(n, slab);
+		discard = true;
+	}
+	pthread_mutex_unlock(&n->list_lock);
+	if (discard)
+		free_slab(s, slab);
+	return true;
+}
+
+/* A slab no thread owns: node-partial, full, or between the two. */
+static __attribute__((noinline)) void free_unowned(struct kmem_cache *s, struct page *slab,
+						   void *obj, struct kmem_thread *t)
+{
+	if (atomic_load_explicit(&slab->remote_free, memory_order_relaxed) == SLAB_REMOTE_FULL ||
+	    !free_to_node_partial(s, slab, obj))
+		free_remote(s, slab, obj, t);
+}
+
+/* Kept free of calls but tail calls: a frame here costs every remote free. */
 void slab_free_slowpath(struct kmem_cache *s, struct page *slab, void *obj)
 {
 	struct kmem_thread *t = current_thread();
+	struct kmem_thread *owner = slab->slab_owner;
 
-	if (slab->slab_owner == t && !t->exiting)
+	if (owner == t && !t->exiting)
 		free_to_owned_slab(s, thread_cpu_slab(t, s), slab, obj);
+	else if (unlikely(!owner))
+		free_unowned(s, slab, obj, t);
 	else
 		free_remote(s, slab, obj, t);
 }
@@ -774,8 +841,8 @@ int __kmem_cache_shrink(struct kmem_cache *s)
 		list_for_each_entry_safe(slab, next, &n->partial, slab_list) {
 			slab_take_remote(s, slab);
 			if (slab->inuse == 0) {
-				list_move(&slab->slab_list, &discard);
-				n->nr_partial--;
+				del_node_partial(n, slab);
+				list_add(&slab->slab_list, &discard);
 			}
 		}
 		pthread_mutex_unlock(&n->list_lock);

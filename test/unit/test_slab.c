@@ -1453,6 +1453,83 @@ Test(slab, dry_slabs_a_thread_keeps_are_bounded)
 	free(objs);
 }
 
+/* Allocate j->n objects, free every other one, exit: its slabs go node-partial. */
+static void *alloc_half_and_exit(void *arg)
+{
+	struct free_job *j = arg;
+
+	alloc_stamped(j->s, j->objs, j->n, 64, 0);
+	for (size_t i = 0; i < j->n; i += 2)
+		kmem_cache_free(j->s, j->objs[i]);
+	return NULL;
+}
+
+/*
+ * Frees into a slab on the node's partial list go on its freelist under
+ * list_lock, as in mm/slub.c, not on its remote list: a slab that empties
+ * is seen at once and, past min_partial, goes back to the page allocator.
+ */
+Test(slab, node_partial_slabs_that_empty_go_back_past_min_partial)
+{
+	struct kmem_cache *s = mkcache("node-empty", 64);
+	unsigned int per = objects_per_slab(s);
+	size_t n = 16 * (size_t)per;
+	void **objs = calloc(n, sizeof(*objs));
+	struct free_job job = { s, objs, n };
+	unsigned long remote_before, freed_before;
+	long slabs_before;
+	size_t on_node = 0;
+
+	cr_assert_not_null(objs);
+	run_thread(alloc_half_and_exit, &job);
+	for (size_t i = 1; i < n; i += 2) {
+		struct page *slab = compound_head_of(objs[i]);
+
+		cr_assert_null(slab->slab_owner, "object %zu: slab still owned", i);
+		on_node += on_node_partial(s, slab);
+	}
+	slabs_before = cache_slabs(s);
+	cr_assert_geq(slabs_before, 16);
+	cr_assert_geq(on_node, 1);
+	remote_before = atomic_load(&s->free_remote);
+	freed_before = atomic_load(&s->slabs_freed);
+	for (size_t i = 1; i < n; i += 2) {
+		cr_assert(stamp_ok(objs[i], 64, i), "object %zu", i);
+		kmem_cache_free(s, objs[i]);
+	}
+	cr_assert_eq(atomic_load(&s->free_remote), remote_before,
+		     "frees into unowned partial slabs went on remote lists");
+	cr_assert_eq(live_objects(s), 0);
+	cr_assert_leq(cache_slabs(s), (long)s->min_partial,
+		      "%ld of %ld slabs left, min_partial %u", cache_slabs(s), slabs_before,
+		      s->min_partial);
+	cr_assert_eq(atomic_load(&s->slabs_freed) - freed_before,
+		     (unsigned long)(slabs_before - cache_slabs(s)));
+	kmem_cache_shrink(s);
+	cr_assert_eq(cache_slabs(s), 0);
+	cr_assert_eq(kmem_check_all(), 0);
+	free(objs);
+}
+
+/* A double free into a node-partial slab is caught at the head of its freelist. */
+static void double_free_node_partial(void *arg)
+{
+	struct kmem_cache *s = mkcache("dfree-node", 64);
+	unsigned int per = objects_per_slab(s);
+	void **objs = calloc(4 * (size_t)per, sizeof(*objs));
+	struct free_job job = { s, objs, 4 * (size_t)per };
+
+	(void)arg;
+	run_thread(alloc_half_and_exit, &job);
+	kmem_cache_free(s, objs[1]);
+	kmem_cache_free(s, objs[1]);
+}
+
+Test(slab, double_free_into_a_node_partial_slab_aborts)
+{
+	expect_death(double_free_node_partial, NULL, "dfree-node");
+}
+
 struct adopt_job {
 	struct kmem_cache *s;
 	void *victim, *victim2;
