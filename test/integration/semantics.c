@@ -163,13 +163,20 @@ static void test_realloc(void)
 		}
 		fill(p, n, 3);
 		u = malloc_usable_size(p);
-		/* Growing within the usable size, or shrinking: no move. */
+		/* Growing within the usable size, or shrinking by less than
+		 * half: no move.  Shrinking more may move (kmem moves to a
+		 * block that fits); the contents stay. */
 		q = xrealloc(p, u);
 		CHECK(q == p, "realloc(p, usable %zu) of a %zu block moved it", u, n);
 		p = q ? q : p;
 		if (n > 1) {
+			q = xrealloc(p, u / 2 + 1);
+			CHECK(q == p, "realloc(p, %zu) shrinking a %zu block moved it", u / 2 + 1, u);
+			p = q ? q : p;
+		}
+		if (n > 1) {
 			q = xrealloc(p, n / 2);
-			CHECK(q == p, "realloc(p, %zu) shrinking a %zu block moved it", n / 2, n);
+			CHECK(q != NULL, "realloc shrink to %zu returned NULL", n / 2);
 			p = q ? q : p;
 			CHECK(verify(p, n / 2, 3), "realloc shrink of %zu lost contents", n);
 			q = realloc(p, n);
@@ -323,9 +330,23 @@ static void test_alignments(void)
 			p = aligned_alloc(a, n);
 			CHECK(p && aligned(p, a), "aligned_alloc(%zu, %zu) = %p", a, n, (void *)p);
 			if (p) {
+				size_t u = malloc_usable_size(p);
+				unsigned char *r;
+
 				memset(p, 0x3c, n);
-				/* realloc within the usable size keeps an aligned block in place */
-				CHECK(xrealloc(p, n) == p, "realloc(aligned block, same size) moved it");
+				/* realloc within the usable size keeps an aligned block in
+				 * place, unless to half of it or less (kmem then moves it
+				 * to a block that fits); the contents stay either way */
+				r = xrealloc(p, n);
+				CHECK(r != NULL, "realloc(aligned block, same size) returned NULL");
+				if (n > u / 2)
+					CHECK(r == p,
+					      "realloc(aligned block, same size) moved it");
+				if (r) {
+					CHECK(r[0] == 0x3c && r[n - 1] == 0x3c,
+					      "realloc(aligned block, same size) lost contents");
+					p = r;
+				}
 				free(p);
 			}
 		}

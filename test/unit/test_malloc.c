@@ -69,8 +69,14 @@ Test(malloc, realloc_keeps_contents_and_does_not_move_when_it_fits)
 		p[i] = (unsigned char)i;
 	q = kmem_realloc(p, usable);
 	cr_assert_eq(q, p);
-	q = kmem_realloc(p, 10);        /* shrinking fits too */
+	q = kmem_realloc(p, usable / 2 + 1);    /* shrinking by less than half fits too */
 	cr_assert_eq(q, p);
+	q = kmem_realloc(p, 10);        /* to half or less: a block that fits */
+	cr_assert_neq(q, p);
+	cr_assert_eq(kmem_malloc_usable_size(q), 16);
+	for (int i = 0; i < 10; i++)
+		cr_assert_eq(q[i], i);
+	p = q;
 	q = kmem_realloc(p, 5000);
 	for (int i = 0; i < 10; i++)
 		cr_assert_eq(q[i], i);
