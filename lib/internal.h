@@ -298,6 +298,10 @@ void zone_locks(int lock);
  * scan frees what it can and returns the pages it freed. */
 typedef unsigned long (*shrinker_fn)(gfp_t gfp);
 int register_shrinker(shrinker_fn fn);
+/* Run before a section comes online, under its zone's lock: a layer above
+ * (the vmalloc cache) gives back idle memory before the footprint grows.
+ * Takes no zone lock and allocates nothing.  Set once, at init. */
+extern void (*arena_grow_notifier)(void);
 /* Free pages of every zone (mm: global_zone_page_state(NR_FREE_PAGES)). */
 long global_free_pages(void);
 /* Called when the allocator is short: drain pcp lists, run shrinkers. */

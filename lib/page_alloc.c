@@ -258,6 +258,8 @@ static struct page *__rmqueue_steal(struct zone *zone, unsigned int order, int s
  * as one MAX_ORDER block of migratetype mt.  Its pages already counted as
  * free, so the free count does not change.
  */
+void (*arena_grow_notifier)(void);
+
 bool zone_online_section(struct zone *zone, int mt)
 {
 	unsigned long pfn = zone->zone_start_pfn + zone->online_pages;
@@ -265,6 +267,8 @@ bool zone_online_section(struct zone *zone, int mt)
 
 	if (zone->online_pages >= zone->managed_pages)
 		return false;
+	if (arena_grow_notifier)
+		arena_grow_notifier();
 	if (arena_online_section(pfn, zone->node, zone->idx) == BACKING_NONE)
 		return false;
 	for (unsigned long i = 0; i < PAGES_PER_SECTION; i += pageblock_nr_pages)

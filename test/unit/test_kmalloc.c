@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include "helpers.h"
 #include "kmalloc.h"
 
@@ -895,6 +896,79 @@ Test(kmalloc, freed_huge_blocks_are_reused_until_flushed)
 	cr_assert_eq(vmalloc_cache_flush(), 2 * 16 * MiB);
 	cr_assert(unreadable(cached_block));
 	cr_assert(unreadable(z));
+}
+
+/* Pages of [p, p + len) that are resident. */
+static size_t resident_pages(const void *p, size_t len)
+{
+	size_t n = len / PAGE_SIZE, count = 0;
+	unsigned char *vec = malloc(n);
+
+	cr_assert_not_null(vec);
+	cr_assert_eq(mincore((void *)p, len, vec), 0, "mincore: %s", strerror(errno));
+	for (size_t i = 0; i < n; i++)
+		count += vec[i] & 1;
+	free(vec);
+	return count;
+}
+
+static unsigned long sections_online(void)
+{
+	unsigned long n = 0;
+	struct zone *zone;
+	int nid;
+
+	for_each_online_node(nid)
+		for_each_populated_zone_of(NODE_DATA(nid), zone)
+			n += zone->ev.sections_online;
+	return n;
+}
+
+/* Allocate 4 MiB blocks (kept in blocks[]) until a section comes online. */
+static size_t grow_arena(struct page **blocks, size_t nr, size_t max)
+{
+	unsigned long before = sections_online();
+
+	while (sections_online() == before) {
+		cr_assert_lt(nr, max, "no section came online");
+		blocks[nr] = alloc_pages(GFP_KERNEL | __GFP_NOWARN, MAX_ORDER);
+		cr_assert_not_null(blocks[nr]);
+		nr++;
+	}
+	return nr;
+}
+
+/*
+ * A cached huge block keeps its pages while it may be taken again, and
+ * gives them back (mapping and slot kept) once it has sat in the cache
+ * through one growth of the arena and into the next.
+ */
+Test(kmalloc, cached_huge_blocks_give_their_pages_back_as_the_arena_grows)
+{
+	const size_t size = 8 * MiB, pages = size / PAGE_SIZE;
+	struct page *blocks[24];
+	size_t nr = 0;
+	char *p = kmalloc(size, GFP_KERNEL), *q;
+
+	cr_assert_not_null(p);
+	memset(p, 0x5a, size);
+	kfree(p);
+	cr_assert_eq(resident_pages(p, size), pages, "a freshly cached block lost its pages");
+	nr = grow_arena(blocks, nr, 24);
+	cr_assert_eq(resident_pages(p, size), pages, "released at the first growth");
+	nr = grow_arena(blocks, nr, 24);
+	cr_assert_eq(resident_pages(p, size), 0, "still resident after two growths");
+	q = kmalloc(size, GFP_KERNEL);                  /* the cache still serves it */
+	cr_assert_eq(q, p);
+	memset(q, 0x3c, size);
+	cr_assert_eq(q[size - 1], 0x3c);
+	kfree(q);
+	/* freed again: it starts over */
+	nr = grow_arena(blocks, nr, 24);
+	cr_assert_eq(resident_pages(q, size), pages);
+	while (nr)
+		__free_pages(blocks[--nr], MAX_ORDER);
+	vmalloc_cache_flush();
 }
 
 /* Blocks of up to 64 KiB freed by a thread wait on its large_cache for
