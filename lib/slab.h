@@ -212,7 +212,8 @@ static inline struct page *compound_head_of(const void *addr)
  * the program.  inuse reaching 0 is left to the slow path, which decides
  * whether to give the slab back.  t is always kmem_current: a thread past
  * its exit hook runs on kmem_thread_dead, which owns no slab, so an owner
- * test needs no exiting test beside it.
+ * test needs no exiting test beside it.  slab_fresh needs no clearing:
+ * it is 0 in every slab a thread owns (activation and adoption clear it).
  */
 static inline bool slab_free_fast(struct kmem_thread *t, struct kmem_cache *s,
 				  struct page *slab, void *obj)
@@ -225,7 +226,6 @@ static inline bool slab_free_fast(struct kmem_thread *t, struct kmem_cache *s,
 		set_freepointer(s, obj, slab->freelist);
 		slab->freelist = obj;
 		slab->inuse--;
-		slab->slab_fresh = 0;
 		return true;
 	}
 	return false;

@@ -628,7 +628,6 @@ static void free_to_owned_slab(struct kmem_cache *s, struct kmem_cache_cpu *c,
 		slab_double_free(s, obj);
 	set_freepointer(s, obj, slab->freelist);
 	slab->freelist = obj;
-	slab->slab_fresh = 0;
 	/* Empty (inuse counts remote frees too, so none are pending), not
 	 * the active slab, and the thread has other partial slabs: give it
 	 * back. */
