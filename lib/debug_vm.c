@@ -34,6 +34,7 @@ static void format_flags(uint32_t flags, char *buf, size_t size)
 	static const struct { uint32_t bit; const char *name; } names[] = {
 		{ PG_buddy, "buddy" }, { PG_pcp, "pcp" }, { PG_head, "head" },
 		{ PG_zeroed, "zeroed" }, { PG_reserved, "reserved" },
+		{ PG_idle, "idle" }, { PG_released, "released" },
 	};
 	size_t len = 0;
 
@@ -156,6 +157,12 @@ static unsigned long check_page_tiling(struct zone *zone)
 
 		if (page->flags & PAGE_STATE_MASK) {
 			nr = 1UL << page->order;
+			if (page->flags & PG_released) {
+				if (!(page->flags & PG_buddy) || page->order >= pageblock_order)
+					VM_BUG(zone, "pfn %#lx: PG_released on a block that is not a free fragment",
+					       pfn);
+				released += nr;
+			}
 			if (pfn & (nr - 1))
 				VM_BUG(zone, "block at pfn %#lx misaligned for order %u", pfn, page->order);
 			for (unsigned long i = 1; i < nr && pfn + i < end; i++)

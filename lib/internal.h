@@ -309,8 +309,8 @@ unsigned long try_to_free_pages(gfp_t gfp, unsigned int order);
 /* Give free pageblocks idle for KMEM_DECAY_MS back to the OS (force:
  * ignore decay and the retained amount).  Returns pages released. */
 unsigned long zone_release_free(struct zone *zone, bool force);
-/* Called by __free_one_page when a block of pageblock size or larger
- * forms, under zone->lock: decides whether a release pass is due. */
+/* Called whenever pages go back to a zone, under zone->lock: decides
+ * whether a release pass is due (KMEM_DECAY_MS since the last). */
 bool zone_release_due(struct zone *zone);
 
 /* ---- debug_vm.c: misuse reports and invariant checks ---------------- */

@@ -62,6 +62,8 @@ enum pageflags {
 	PG_slab   = 1u << 5,   /* with PG_head: the block is a slab */
 	PG_large  = 1u << 6,   /* with PG_head: a kmalloc_large allocation */
 	PG_tail   = 1u << 7,   /* inside a slab or large allocation: see compound_head */
+	PG_idle   = 1u << 8,   /* free block below pageblock size, unused since the last release pass */
+	PG_released = 1u << 9, /* free block below pageblock size whose memory went back to the OS */
 };
 #define PAGE_STATE_MASK  (PG_buddy | PG_pcp | PG_head)
 

@@ -50,12 +50,18 @@ static inline void add_to_free_list(struct page *page, struct zone *zone,
 	zone_mod_free(zone, 1L << order);
 }
 
-/* Leaves PG_zeroed for the caller to pass on or drop. */
+/*
+ * Leaves PG_zeroed for the caller to pass on or drop.  A released
+ * fragment stops counting as released: expand() counts again what it
+ * puts back, so an allocation from it uncounts only what it takes.
+ */
 static inline void del_page_from_free_list(struct page *page, struct zone *zone,
 					   unsigned int order)
 {
 	list_del(&page->lru);
-	page->flags &= ~PG_buddy;
+	if (unlikely(page->flags & PG_released))
+		zone->released_pages -= 1UL << order;
+	page->flags &= ~(PG_buddy | PG_idle | PG_released);
 	zone->free_area[order].nr_free--;
 	zone_mod_free(zone, -(1L << order));
 }
@@ -67,10 +73,12 @@ static inline bool page_is_buddy(const struct page *buddy, unsigned int order)
 
 /*
  * Split a block of order high down to order low, putting the upper half
- * back on the free lists at each step; sub-blocks inherit PG_zeroed.
+ * back on the free lists at each step; sub-blocks inherit PG_zeroed, and
+ * the halves of a released fragment stay released (released is the flag
+ * the caller's del_page_from_free_list cleared).
  */
 static inline void expand(struct zone *zone, struct page *page, unsigned int low,
-			  unsigned int high, int mt)
+			  unsigned int high, int mt, bool released)
 {
 	unsigned long size = 1UL << high;
 	uint32_t zeroed = page->flags & PG_zeroed;
@@ -79,8 +87,14 @@ static inline void expand(struct zone *zone, struct page *page, unsigned int low
 		high--;
 		size >>= 1;
 		page[size].flags |= zeroed;
+		if (unlikely(released)) {
+			page[size].flags |= PG_released;
+			zone->released_pages += size;
+		}
 		add_to_free_list(&page[size], zone, high, mt);
 	}
+	if (unlikely(released))
+		zone->ev.pages_refaulted += size;
 }
 
 /* A block leaves the buddy lists: its pageblocks are in use again. */
@@ -109,8 +123,10 @@ struct page *__rmqueue_smallest(struct zone *zone, unsigned int order, int mt)
 		if (list_empty(list))
 			continue;
 		page = list_first_entry(list, struct page, lru);
+		bool released = page->flags & PG_released;
+
 		del_page_from_free_list(page, zone, current_order);
-		expand(zone, page, order, current_order, mt);
+		expand(zone, page, order, current_order, mt, released);
 		return page;
 	}
 	return NULL;
@@ -245,8 +261,10 @@ static struct page *__rmqueue_steal(struct zone *zone, unsigned int order, int s
 		if (fallback_mt == -1)
 			continue;
 		page = list_first_entry(&area->free_list[fallback_mt], struct page, lru);
+		bool released = page->flags & PG_released;
+
 		del_page_from_free_list(page, zone, current_order);
-		expand(zone, page, order, current_order, fallback_mt);
+		expand(zone, page, order, current_order, fallback_mt, released);
 		zone->ev.fallback++;
 		return page;
 	}
@@ -372,7 +390,7 @@ void free_one_page(struct zone *zone, struct page *page, unsigned long pfn,
 	pthread_mutex_lock(&zone->lock);
 	/* The pageblock's type is read under the lock: stealing changes it. */
 	order = __free_one_page(page, pfn, zone, order, get_pageblock_migratetype(pfn));
-	if (order >= pageblock_order && zone_release_due(zone))
+	if (zone_release_due(zone))
 		zone_release_free(zone, false);
 	debug_vm_zone_op(zone);
 	pthread_mutex_unlock(&zone->lock);

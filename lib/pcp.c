@@ -90,10 +90,10 @@ static int rmqueue_bulk(struct zone *zone, unsigned int order, int count,
 	return i;
 }
 
-/* End of a bulk free: a release pass if a pageblock came free and one is due. */
-static void free_bulk_unlock(struct zone *zone, bool release)
+/* End of a bulk free: a release pass if one is due. */
+static void free_bulk_unlock(struct zone *zone)
 {
-	if (release && zone_release_due(zone))
+	if (zone_release_due(zone))
 		zone_release_free(zone, false);
 	debug_vm_zone_op(zone);
 	pthread_mutex_unlock(&zone->lock);
@@ -106,8 +106,6 @@ static void free_bulk_unlock(struct zone *zone, bool release)
 static void free_pcppages_bulk(struct zone *zone, int count,
 			       struct per_cpu_pages *pcp, unsigned int pindex)
 {
-	bool release = false;
-
 	count = MIN(count, pcp->count);
 	if (count <= 0)
 		return;
@@ -130,13 +128,11 @@ static void free_pcppages_bulk(struct zone *zone, int count,
 			page->flags &= ~PG_pcp;
 			count -= 1 << order;
 			pcp->count -= 1 << order;
-			if (__free_one_page(page, pfn, zone, order,
-					    get_pageblock_migratetype(pfn)) >= pageblock_order)
-				release = true;
+			__free_one_page(page, pfn, zone, order, get_pageblock_migratetype(pfn));
 		} while (count > 0 && !list_empty(list));
 	}
 	zone->ev.pcp_drain++;
-	free_bulk_unlock(zone, release);
+	free_bulk_unlock(zone);
 }
 
 struct page *rmqueue_pcplist(struct zone *zone, unsigned int order, int mt)
@@ -251,25 +247,22 @@ int rmqueue_bulk_exact(struct zone *zone, unsigned long nr, int mt, int count,
 void free_pages_bulk_exact(struct page **pages, const unsigned long *nr, int count)
 {
 	struct zone *zone = NULL;
-	bool release = false;
 
 	for (int i = 0; i < count; i++) {
 		struct zone *z = __page_zone(pages[i]);
 
 		if (z != zone) {
 			if (zone)
-				free_bulk_unlock(zone, release);
+				free_bulk_unlock(zone);
 			zone = z;
-			release = false;
 			pthread_mutex_lock(&zone->lock);
 		}
 		if (unlikely((pages[i]->flags & PAGE_STATE_MASK) != PG_head))
 			bad_page(pages[i], 0, "not the head of an allocated block");
-		if (__free_range_locked(zone, pages[i], 0, nr[i]) >= pageblock_order)
-			release = true;
+		__free_range_locked(zone, pages[i], 0, nr[i]);
 	}
 	if (zone)
-		free_bulk_unlock(zone, release);
+		free_bulk_unlock(zone);
 }
 
 /* Caller holds the pcp lock of t for zone, or is t with it free. */

@@ -3,20 +3,30 @@
  * running shrinkers when a zone is short (the work of kswapd and direct
  * reclaim), and giving idle free memory back to the OS.
  *
- * Giving back works a whole pageblock at a time with MADV_DONTNEED, on
- * free blocks of pageblock size or more, under zone->lock so no block can
- * be handed out while its memory is being dropped.  Decay keeps churn
- * from thrashing: a pass marks free pageblocks idle, and only a pageblock
- * still idle at a pass KMEM_DECAY_MS or more later is released; allocating
- * from a pageblock clears both marks.  Each zone keeps KMEM_RETAIN bytes
- * of free memory resident.  Memory of hugetlb-backed sections is never
- * given back (see release_block).  Released pages still count as free: they are
- * the zone's to hand out again, and read as zeroes when they are.
+ * Giving back works with MADV_DONTNEED under zone->lock, so no block can
+ * be handed out while its memory is being dropped: a whole pageblock at a
+ * time for free blocks of pageblock size or more, and free fragments (free
+ * blocks of RELEASE_FRAGMENT_ORDER up to pageblock size) one block at a
+ * time, PG_released on their head.  Fragments matter as much: a program
+ * whose free memory lies between live slabs and large blocks has few
+ * whole free pageblocks (gcc's cc1 kept 7 MiB so).  Decay keeps churn
+ * from thrashing: a pass marks free pageblocks (PB_IDLE) and fragments
+ * (PG_idle) idle, and only those still idle at a pass KMEM_DECAY_MS or
+ * more later are released; allocating from them clears the marks.  A pass
+ * is due at most every KMEM_DECAY_MS, looked for whenever pages go back to
+ * a zone.  Each zone keeps KMEM_RETAIN bytes of free memory resident.
+ * Memory of hugetlb-backed sections is never given back (see
+ * release_block), nor are fragments of THP-backed ones, whose huge pages
+ * dropping a fragment would split.  Released pages still count as free:
+ * they are the zone's to hand out again, and read as zeroes when they are.
  */
 #include "internal.h"
 
 #define MAX_SHRINKERS 16
 #define RELEASE_BATCH_PAGEBLOCKS 64
+/* 64 KiB: smaller holes are the first to be reused, and each costs a
+ * system call */
+#define RELEASE_FRAGMENT_ORDER   4
 
 static shrinker_fn shrinkers[MAX_SHRINKERS];
 static atomic_int nr_shrinkers;
@@ -118,6 +128,43 @@ static unsigned long release_block(struct zone *zone, struct page *page,
 	return released;
 }
 
+/*
+ * Free fragments of 4 KiB-backed sections whose memory may be resident
+ * (no PG_zeroed): released if idle since the last pass (or need_idle is
+ * false), else marked idle, within budget pages.
+ */
+static unsigned long release_fragments(struct zone *zone, bool need_idle,
+				       unsigned long budget)
+{
+	unsigned long released = 0;
+
+	for (int order = pageblock_order - 1; order >= RELEASE_FRAGMENT_ORDER; order--) {
+		unsigned long nr = 1UL << order;
+
+		for (int mt = 0; mt < MIGRATE_TYPES; mt++) {
+			struct page *page;
+
+			list_for_each_entry(page, &zone->free_area[order].free_list[mt], lru) {
+				unsigned long pfn = __page_to_pfn(page);
+
+				if ((page->flags & (PG_zeroed | PG_released)) ||
+				    section_state[pfn >> SECTION_ORDER] != BACKING_4K)
+					continue;
+				if (need_idle && !(page->flags & PG_idle)) {
+					page->flags |= PG_idle;
+					continue;
+				}
+				if (released + nr > budget)
+					return released;
+				arena_release(pfn, nr);
+				page->flags = (page->flags & ~PG_idle) | PG_zeroed | PG_released;
+				released += nr;
+			}
+		}
+	}
+	return released;
+}
+
 unsigned long zone_release_free(struct zone *zone, bool force)
 {
 	unsigned long keep = force ? 0 : kmem_config.retain >> PAGE_SHIFT;
@@ -139,6 +186,10 @@ unsigned long zone_release_free(struct zone *zone, bool force)
 			}
 		}
 	}
+	if (released < RELEASE_BATCH_PAGEBLOCKS * pageblock_nr_pages && resident > keep + released)
+		released += release_fragments(zone, need_idle,
+					      MIN(resident - keep - released,
+						  RELEASE_BATCH_PAGEBLOCKS * pageblock_nr_pages - released));
 	zone->released_pages += released;
 	zone->ev.pages_released += released;
 	return released;

@@ -371,6 +371,108 @@ Test(reclaim, zeroed_mark_does_not_survive_merging_a_dirty_buddy)
 	cr_assert_eq(kmem_check_all(), 0);
 }
 
+/* ---- fragments --------------------------------------------------------- */
+
+#define FRAG_ORDER 4                            /* 64 KiB, RELEASE_FRAGMENT_ORDER */
+#define FRAG_PAGES (1L << FRAG_ORDER)
+#define NFRAGS     64                           /* 4 MiB: one section */
+
+/* NFRAGS touched 64 KiB blocks, side by side in the zone's first section. */
+static void alloc_touched_fragments(struct page **f)
+{
+	for (int i = 0; i < NFRAGS; i++) {
+		f[i] = alloc_pages(GFP_KERNEL, FRAG_ORDER);
+		cr_assert_not_null(f[i]);
+		cr_assert_eq(page_zone(f[i]), z32);
+		fill(f[i], FRAG_ORDER, 0x5a);
+	}
+	for (int i = 1; i < NFRAGS; i++)
+		cr_assert_eq(page_to_pfn(f[i]), page_to_pfn(f[0]) + (unsigned long)i * FRAG_PAGES);
+}
+
+/*
+ * Free blocks smaller than a pageblock go back one block at a time when
+ * their buddies are in use: every other 64 KiB block freed is released
+ * at once (no decay, nothing retained), counted, PG_released, and its
+ * neighbours keep their memory and contents.  An allocation from a
+ * released fragment uncounts only what it takes, and reads zero.
+ */
+Test(reclaim, free_fragments_go_back_one_block_at_a_time)
+{
+	struct page *f[NFRAGS], *p;
+	unsigned long released = 0;
+
+	reclaim_init(NULL, "0", "0");
+	alloc_touched_fragments(f);
+	for (int i = 0; i < NFRAGS; i += 2) {
+		__free_pages(f[i], FRAG_ORDER);
+		released += FRAG_PAGES;
+		cr_assert_eq(z32->released_pages, released, "after freeing block %d", i);
+		cr_assert_eq(resident_pages(page_address(f[i]), FRAG_PAGES), 0, "block %d", i);
+		cr_assert_eq(f[i]->flags & (PG_buddy | PG_zeroed | PG_released),
+			     PG_buddy | PG_zeroed | PG_released);
+	}
+	for (int i = 1; i < NFRAGS; i += 2) {
+		cr_assert_eq(resident_pages(page_address(f[i]), FRAG_PAGES), FRAG_PAGES, "block %d", i);
+		cr_assert(all_byte(page_address(f[i]), FRAG_PAGES * PAGE_SIZE, 0x5a), "block %d", i);
+	}
+	cr_assert_eq(kmem_check_all(), 0);
+
+	/* A whole fragment handed out again. */
+	p = alloc_pages(GFP_KERNEL, FRAG_ORDER);
+	cr_assert_not_null(p);
+	released -= FRAG_PAGES;
+	cr_assert_eq(z32->released_pages, released);
+	cr_assert(all_zero(page_address(p), FRAG_PAGES * PAGE_SIZE));
+	__free_pages(p, FRAG_ORDER);
+	released += FRAG_PAGES;
+	cr_assert_eq(z32->released_pages, released, "released again when freed");
+	/* Order 2 (a pcp batch) splits released fragments: what is handed
+	 * out stops counting, the halves put back still count (checked
+	 * exactly by kmem_check_all). */
+	p = alloc_pages(GFP_KERNEL, 2);
+	cr_assert_not_null(p);
+	cr_assert_lt(z32->released_pages, released);
+	cr_assert(all_zero(page_address(p), 4 * PAGE_SIZE));
+	cr_assert_eq(kmem_check_all(), 0);
+	__free_pages(p, 2);
+	/* Freeing the rest merges them: merged blocks no longer count. */
+	for (int i = 1; i < NFRAGS; i += 2)
+		__free_pages(f[i], FRAG_ORDER);
+	cr_assert_eq(kmem_check_all(), 0);
+	kmem_reclaim();         /* whatever the frees left resident */
+	for (int i = 0; i < NFRAGS; i++)
+		cr_assert_eq(resident_pages(page_address(f[i]), FRAG_PAGES), 0, "block %d", i);
+	cr_assert_eq(kmem_check_all(), 0);
+}
+
+/* With decay, a fragment goes only after a whole pass interval unused. */
+Test(reclaim, fragments_decay_like_pageblocks)
+{
+	struct page *f[NFRAGS];
+	uint64_t t0;
+
+	reclaim_init(NULL, "200", "0");
+	alloc_touched_fragments(f);
+	sleep_ms(250);
+	t0 = now_ms();
+	__free_pages(f[0], FRAG_ORDER);                 /* a pass: marks it idle */
+	cr_assert(f[0]->flags & PG_idle);
+	cr_assert_eq(z32->released_pages, 0);
+	__free_pages(f[2], FRAG_ORDER);                 /* no pass due: not marked */
+	skip_if_slower_than(t0, 150);
+	cr_assert_not(f[2]->flags & PG_idle);
+	sleep_ms(300);
+	__free_pages(f[4], FRAG_ORDER);                 /* f[0] goes, f[2] and f[4] get marked */
+	cr_assert_eq(z32->released_pages, (unsigned long)FRAG_PAGES);
+	cr_assert(f[0]->flags & PG_released);
+	cr_assert_eq(resident_pages(page_address(f[0]), FRAG_PAGES), 0);
+	cr_assert_eq(resident_pages(page_address(f[2]), FRAG_PAGES), FRAG_PAGES);
+	cr_assert(f[2]->flags & PG_idle);
+	cr_assert(f[4]->flags & PG_idle);
+	cr_assert_eq(kmem_check_all(), 0);
+}
+
 /* ---- decay ----------------------------------------------------------- */
 
 static bool idle(const struct page *block)
