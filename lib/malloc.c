@@ -165,16 +165,6 @@ static __attribute__((noinline)) void *malloc_slow(size_t size, gfp_t gfp)
 {
 	void *p;
 
-	/* Most misses: the thread's frees into its active slab wait there. */
-	if (likely(size <= KMALLOC_MAX_CACHE_SIZE)) {
-		struct kmem_cache_cpu *c = &kmem_current->cpu_slab[kmalloc_index(size)];
-
-		p = cpu_slab_take_owner_frees(c);
-		if (likely(p != NULL)) {
-			c->freelist = *(void **)p;
-			return p;
-		}
-	}
 	if (unlikely(kmem_init() != 0))
 		return bootstrap_alloc(size, MALLOC_ALIGNMENT);
 	if (unlikely(size > PTRDIFF_MAX)) {
@@ -202,6 +192,15 @@ EXPORT void *SYM(malloc)(size_t size)
 		struct kmem_cache_cpu *c = &t->cpu_slab[kmalloc_index(size)];
 		void *obj = c->freelist;
 
+		if (likely(obj != NULL)) {
+			c->freelist = *(void **)obj;
+			return obj;
+		}
+		/* Most misses: the thread's frees into its active slab wait
+		 * there.  Taken here, with c at hand: a malloc/free loop whose
+		 * working set is one object (a class with one object per page,
+		 * carved a page at a time) misses on every call. */
+		obj = cpu_slab_take_owner_frees(c);
 		if (likely(obj != NULL)) {
 			c->freelist = *(void **)obj;
 			return obj;
