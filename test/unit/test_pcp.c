@@ -835,8 +835,8 @@ struct expect_pcp {
  * watermark is its managed share of it, low = min + max(min / 4,
  * managed * 10 / 10000); zone_batchsize = rounddown_pow_of_two(b + b / 2)
  * - 1 with b = min(managed >> 10, 1 MiB / 4 KiB) / 4 (at least 1), and
- * never below 1 when used; zone_highsize = max(low / node_cpus, 4 * batch),
- * capped by kmem at 8 * batch.
+ * never below 1 when used.  high is kmem's: 2 batches (the kernel's
+ * zone_highsize, max(low / node_cpus, 4 * batch), is per CPU).
  */
 static struct expect_pcp expected_pcp(unsigned long managed, unsigned long lowmem,
 				      int cpus, int batch_override)
@@ -860,9 +860,9 @@ static struct expect_pcp expected_pcp(unsigned long managed, unsigned long lowme
 		b = 1;
 	if (batch_override)
 		b = (unsigned long)batch_override;
-	h = low / (unsigned long)cpus;
-	h = MAX(h, b * 4);
-	h = MIN(h, b * 8);
+	(void)low;
+	(void)cpus;
+	h = b * 2;
 	e.batch = (int)b;
 	e.high = (int)h;
 	return e;
@@ -911,12 +911,12 @@ Test(pcp_sizes, default_64M_matches_kernel_rule)
 	init_sizes("KMEM_LIMIT=64M", NULL, NULL);
 	/* By hand: DMA32 has 12288 pages: b = 12 / 4 = 3, 3 + 1 = 4, 4 - 1 = 3;
 	 * min_free_kbytes = sqrt(65536 * 16) = 1024, min = 256 * 3/4 = 192,
-	 * low = 240, 240 / 2 CPUs = 120, capped at 8 * 3 = 24.
-	 * DMA: b = 4 / 4 = 1, 2^0 - 1 = 0, raised to 1; high 8 * 1. */
+	 * high 2 * 3 = 6.
+	 * DMA: b = 4 / 4 = 1, 2^0 - 1 = 0, raised to 1; high 2 * 1. */
 	cr_assert_eq(kmem_zone(0, ZONE_DMA32)->pcp_batch, 3);
-	cr_assert_eq(kmem_zone(0, ZONE_DMA32)->pcp_high, 24);
+	cr_assert_eq(kmem_zone(0, ZONE_DMA32)->pcp_high, 6);
 	cr_assert_eq(kmem_zone(0, ZONE_DMA)->pcp_batch, 1);
-	cr_assert_eq(kmem_zone(0, ZONE_DMA)->pcp_high, 8);
+	cr_assert_eq(kmem_zone(0, ZONE_DMA)->pcp_high, 2);
 	check_derived_sizes(16384, 0);
 }
 
@@ -925,27 +925,24 @@ Test(pcp_sizes, default_1G_matches_kernel_rule)
 	init_sizes("KMEM_LIMIT=1G", NULL, NULL);
 	/* DMA32: 258048 pages, b = 252 / 4 = 63, 63 + 31 = 94 -> 64 - 1 = 63. */
 	cr_assert_eq(kmem_zone(0, ZONE_DMA32)->pcp_batch, 63);
-	cr_assert_eq(kmem_zone(0, ZONE_DMA32)->pcp_high, 504);
+	cr_assert_eq(kmem_zone(0, ZONE_DMA32)->pcp_high, 126);
 	check_derived_sizes(262144, 0);
 }
 
 Test(pcp_sizes, default_8G_matches_kernel_rule)
 {
 	init_sizes("KMEM_LIMIT=8G", NULL, NULL);
-	/* DMA's low watermark is 9 pages: 9 / 2 = 4 = 4 * batch. */
-	cr_assert_eq(kmem_zone(0, ZONE_DMA)->pcp_high, 4);
+	cr_assert_eq(kmem_zone(0, ZONE_DMA)->pcp_high, 2);
 	cr_assert_eq(kmem_zone(0, ZONE_NORMAL)->pcp_batch, 63);
-	cr_assert_eq(kmem_zone(0, ZONE_NORMAL)->pcp_high, 504);
+	cr_assert_eq(kmem_zone(0, ZONE_NORMAL)->pcp_high, 126);
 	check_derived_sizes(2097152, 0);
 }
 
 Test(pcp_sizes, batch_override_alone_derives_high_from_it)
 {
 	init_sizes("KMEM_LIMIT=64M", "KMEM_PCP_BATCH=7", NULL);
-	/* DMA32: low 240 / 2 = 120, between 28 and 56: 56.
-	 * DMA: low 80 / 2 = 40, between 28 and 56: 40. */
-	cr_assert_eq(kmem_zone(0, ZONE_DMA32)->pcp_high, 56);
-	cr_assert_eq(kmem_zone(0, ZONE_DMA)->pcp_high, 40);
+	cr_assert_eq(kmem_zone(0, ZONE_DMA32)->pcp_high, 14);
+	cr_assert_eq(kmem_zone(0, ZONE_DMA)->pcp_high, 14);
 	check_derived_sizes(16384, 7);
 }
 
@@ -976,7 +973,7 @@ Test(pcp_sizes, high_below_batch_is_rejected_for_the_defaults)
 	cr_assert_eq(kmem_config.pcp_batch, 0);
 	check_derived_sizes(16384, 0);
 	cr_assert_eq(kmem_zone(0, ZONE_DMA32)->pcp_batch, 3);
-	cr_assert_eq(kmem_zone(0, ZONE_DMA32)->pcp_high, 24);
+	cr_assert_eq(kmem_zone(0, ZONE_DMA32)->pcp_high, 6);
 	/* Both options count as rejected. */
 	cr_assert_eq(kmem_config_init(), 2);
 	cr_assert_eq(kmem_config.pcp_high, 0);
@@ -993,7 +990,7 @@ Test(pcp_sizes, default_sizes_drive_refill_and_drain)
 	init_sizes("KMEM_LIMIT=64M", NULL, NULL);
 	zone = kmem_zone(0, ZONE_DMA32);
 	pcp = my_pcp(zone);
-	/* batch 3, high 24: the first alloc takes 3 pages. */
+	/* batch 3, high 6: the first alloc takes 3 pages. */
 	cr_assert_not_null(held[0] = alloc_page(GFP_KERNEL));
 	cr_assert_eq(pcp->count, 2);
 	cr_assert_eq(zone_page_state(zone), DMA32_PAGES - 3);
@@ -1004,14 +1001,14 @@ Test(pcp_sizes, default_sizes_drive_refill_and_drain)
 	cr_assert_eq(pcp->count, 2);
 	for (int i = 0; i < 64; i++) {
 		__free_page(held[i]);
-		cr_assert_lt(pcp->count, 24);
+		cr_assert_lt(pcp->count, 6);
 	}
-	/* 2 + 64 = 66 frees' worth: climbs to 24, drops to 21, ... */
+	/* 2 + 64 = 66 frees' worth: climbs to 6, drops to 3, ... */
 	{
 		long c = 2;
 		for (int i = 0; i < 64; i++) {
 			c++;
-			if (c >= 24)
+			if (c >= 6)
 				c -= 3;
 		}
 		cr_assert_eq(pcp->count, c);
