@@ -89,10 +89,13 @@ struct kmem_cache {
 	char name[32];
 	char alias_names[128];          /* caches merged into this one */
 	struct list_head list;          /* on slab_caches */
-	struct kmem_cache_node *node[MAX_NUMNODES];
 	_Atomic unsigned long free_remote;
 	_Atomic unsigned long slabs_allocated;
 	_Atomic unsigned long slabs_freed;
+	/* One per possible node id (kmem_topology.nr_node_ids), not
+	 * MAX_NUMNODES: 57 caches of 64 pointers were 29 KiB resident in
+	 * every process. */
+	struct kmem_cache_node *node[];
 };
 
 extern struct kmem_cache *kmalloc_caches[KMALLOC_NR_CACHES];

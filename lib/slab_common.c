@@ -129,10 +129,12 @@ struct kmem_cache *__kmem_cache_create(const char *name, unsigned int size,
 
 	if (nr_cache_ids >= MAX_SLAB_CACHES)
 		return NULL;
-	s = meta_alloc(sizeof(*s));
+	size_t len = sizeof(*s) + (size_t)kmem_topology.nr_node_ids * sizeof(s->node[0]);
+
+	s = meta_alloc(len);
 	if (!s)
 		return NULL;
-	memset(s, 0, sizeof(*s));
+	memset(s, 0, len);
 	kmem_snprintf(s->name, sizeof(s->name), "%s", name);
 	s->object_size = size;
 	s->align = calculate_alignment(flags, align, size);

@@ -94,9 +94,10 @@ int calculate_sizes(struct kmem_cache *s)
 
 /* ---- slabs ----------------------------------------------------------------- */
 
+/* NULL for a node id no node can have (s->node[] has nr_node_ids entries). */
 static inline struct kmem_cache_node *get_node(struct kmem_cache *s, int nid)
 {
-	return s->node[nid];
+	return (unsigned int)nid < (unsigned int)kmem_topology.nr_node_ids ? s->node[nid] : NULL;
 }
 
 static inline int slab_nid(const struct page *slab)
