@@ -1,11 +1,13 @@
 /*
  * helpers.c - see helpers.h.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "helpers.h"
@@ -133,4 +135,18 @@ void snapshot_free_area(struct zone *zone, struct free_area_snapshot *s)
 	}
 	s->free_pages = zone_page_state(zone);
 	pthread_mutex_unlock(&zone->lock);
+}
+
+long test_resident_pages(const void *addr, long pages)
+{
+	unsigned char *vec = malloc((size_t)pages);
+	long n = 0;
+
+	cr_assert_not_null(vec);
+	cr_assert_eq(mincore((void *)addr, (size_t)pages * PAGE_SIZE, vec), 0, "mincore: %s",
+		     strerror(errno));
+	for (long i = 0; i < pages; i++)
+		n += vec[i] & 1;
+	free(vec);
+	return n;
 }

@@ -32,6 +32,10 @@ const char *test_sysfs(const char *tree);
 uint64_t test_rand(uint64_t *state);
 void test_shuffle(void **items, size_t n, uint64_t *state);
 
+/* Pages of [addr, addr + pages * PAGE_SIZE) the OS holds in memory
+ * (mincore); addr is page-aligned. */
+long test_resident_pages(const void *addr, long pages);
+
 /* nr_free of every order and migrate type of a zone. */
 struct free_area_snapshot {
 	unsigned long nr_free[NR_PAGE_ORDERS];

@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/mman.h>
 #include "helpers.h"
 #include "kmalloc.h"
 
@@ -898,20 +897,6 @@ Test(kmalloc, freed_huge_blocks_are_reused_until_flushed)
 	cr_assert(unreadable(z));
 }
 
-/* Pages of [p, p + len) that are resident. */
-static size_t resident_pages(const void *p, size_t len)
-{
-	size_t n = len / PAGE_SIZE, count = 0;
-	unsigned char *vec = malloc(n);
-
-	cr_assert_not_null(vec);
-	cr_assert_eq(mincore((void *)p, len, vec), 0, "mincore: %s", strerror(errno));
-	for (size_t i = 0; i < n; i++)
-		count += vec[i] & 1;
-	free(vec);
-	return count;
-}
-
 static unsigned long sections_online(void)
 {
 	unsigned long n = 0;
@@ -953,11 +938,11 @@ Test(kmalloc, cached_huge_blocks_give_their_pages_back_as_the_arena_grows)
 	cr_assert_not_null(p);
 	memset(p, 0x5a, size);
 	kfree(p);
-	cr_assert_eq(resident_pages(p, size), pages, "a freshly cached block lost its pages");
+	cr_assert_eq(test_resident_pages(p, (long)pages), (long)pages, "a freshly cached block lost its pages");
 	nr = grow_arena(blocks, nr, 24);
-	cr_assert_eq(resident_pages(p, size), pages, "released at the first growth");
+	cr_assert_eq(test_resident_pages(p, (long)pages), (long)pages, "released at the first growth");
 	nr = grow_arena(blocks, nr, 24);
-	cr_assert_eq(resident_pages(p, size), 0, "still resident after two growths");
+	cr_assert_eq(test_resident_pages(p, (long)pages), 0, "still resident after two growths");
 	q = kmalloc(size, GFP_KERNEL);                  /* the cache still serves it */
 	cr_assert_eq(q, p);
 	memset(q, 0x3c, size);
@@ -965,7 +950,7 @@ Test(kmalloc, cached_huge_blocks_give_their_pages_back_as_the_arena_grows)
 	kfree(q);
 	/* freed again: it starts over */
 	nr = grow_arena(blocks, nr, 24);
-	cr_assert_eq(resident_pages(q, size), pages);
+	cr_assert_eq(test_resident_pages(q, (long)pages), (long)pages);
 	while (nr)
 		__free_pages(blocks[--nr], MAX_ORDER);
 	vmalloc_cache_flush();

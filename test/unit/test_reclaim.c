@@ -62,19 +62,6 @@ TestSuite(reclaim, .timeout = 120);
 
 /* ---- helpers --------------------------------------------------------- */
 
-/* Pages of [addr, addr + pages) the OS holds in memory. */
-static long resident_pages(const void *addr, long pages)
-{
-	static unsigned char vec[BLOCK_PAGES * 64];
-	long n = 0;
-
-	cr_assert_leq(pages, (long)sizeof(vec));
-	cr_assert_eq(mincore((void *)addr, (size_t)pages * PAGE_SIZE, vec), 0);
-	for (long i = 0; i < pages; i++)
-		n += vec[i] & 1;
-	return n;
-}
-
 static long rss_anon_kb(void)
 {
 	char buf[4096];
@@ -165,7 +152,7 @@ static void alloc_touched_blocks(struct page **blocks, int n)
 	for (int i = 0; i < n; i++) {
 		blocks[i] = alloc_block(GFP_KERNEL);
 		fill(blocks[i], BLOCK_ORDER, 0x5a);
-		cr_assert_eq(resident_pages(page_address(blocks[i]), BLOCK_PAGES), BLOCK_PAGES);
+		cr_assert_eq(test_resident_pages(page_address(blocks[i]), BLOCK_PAGES), BLOCK_PAGES);
 	}
 	cr_assert_eq(z32->online_pages, (unsigned long)(n * BLOCK_PAGES));
 	cr_assert_eq(resident_free(z32), 0);
@@ -189,7 +176,7 @@ Test(reclaim, free_releases_memory_to_the_os)
 		cr_assert_eq(z32->released_pages, (unsigned long)((i + 1) * BLOCK_PAGES),
 			     "after free %d: %lu released", i, z32->released_pages);
 		cr_assert_eq(z32->ev.pages_released, (unsigned long)((i + 1) * BLOCK_PAGES));
-		cr_assert_eq(resident_pages(addr, BLOCK_PAGES), 0, "block %d still resident", i);
+		cr_assert_eq(test_resident_pages(addr, BLOCK_PAGES), 0, "block %d still resident", i);
 		cr_assert_eq(resident_free(z32), 0);
 		/* The free block is known to read as zeroes. */
 		cr_assert_eq(blocks[i]->flags & (PG_buddy | PG_zeroed), PG_buddy | PG_zeroed);
@@ -227,10 +214,10 @@ Test(reclaim, released_blocks_read_zero_and_count_refaults)
 		cr_assert_eq(z32->released_pages, (unsigned long)((NBLOCKS - i - 1) * BLOCK_PAGES));
 		/* Released memory is already zero: __GFP_ZERO must not write it
 		 * (a memset would bring every page back). */
-		cr_assert_eq(resident_pages(addr, BLOCK_PAGES), 0,
+		cr_assert_eq(test_resident_pages(addr, BLOCK_PAGES), 0,
 			     "block %d (%s): %ld pages faulted in by the allocation", i,
 			     (gfp & __GFP_ZERO) ? "__GFP_ZERO" : "no __GFP_ZERO",
-			     resident_pages(addr, BLOCK_PAGES));
+			     test_resident_pages(addr, BLOCK_PAGES));
 		cr_assert(all_zero(addr, BLOCK_BYTES), "released block %d does not read zero", i);
 		fill(again[i], BLOCK_ORDER, 0x33);
 	}
@@ -323,7 +310,7 @@ Test(reclaim, fresh_memory_is_not_written_for_gfp_zero)
 	reclaim_init(NULL, "600000", "1G");
 	/* A section straight from the OS is zero: __GFP_ZERO is free. */
 	b = alloc_block(GFP_KERNEL | __GFP_ZERO);
-	cr_assert_eq(resident_pages(page_address(b), BLOCK_PAGES), 0);
+	cr_assert_eq(test_resident_pages(page_address(b), BLOCK_PAGES), 0);
 	cr_assert(all_zero(page_address(b), BLOCK_BYTES));
 	__free_pages(b, BLOCK_ORDER);
 	cr_assert_eq(kmem_check_all(), 0);
@@ -408,12 +395,12 @@ Test(reclaim, free_fragments_go_back_one_block_at_a_time)
 		__free_pages(f[i], FRAG_ORDER);
 		released += FRAG_PAGES;
 		cr_assert_eq(z32->released_pages, released, "after freeing block %d", i);
-		cr_assert_eq(resident_pages(page_address(f[i]), FRAG_PAGES), 0, "block %d", i);
+		cr_assert_eq(test_resident_pages(page_address(f[i]), FRAG_PAGES), 0, "block %d", i);
 		cr_assert_eq(f[i]->flags & (PG_buddy | PG_zeroed | PG_released),
 			     PG_buddy | PG_zeroed | PG_released);
 	}
 	for (int i = 1; i < NFRAGS; i += 2) {
-		cr_assert_eq(resident_pages(page_address(f[i]), FRAG_PAGES), FRAG_PAGES, "block %d", i);
+		cr_assert_eq(test_resident_pages(page_address(f[i]), FRAG_PAGES), FRAG_PAGES, "block %d", i);
 		cr_assert(all_byte(page_address(f[i]), FRAG_PAGES * PAGE_SIZE, 0x5a), "block %d", i);
 	}
 	cr_assert_eq(kmem_check_all(), 0);
@@ -442,7 +429,7 @@ Test(reclaim, free_fragments_go_back_one_block_at_a_time)
 	cr_assert_eq(kmem_check_all(), 0);
 	kmem_reclaim();         /* whatever the frees left resident */
 	for (int i = 0; i < NFRAGS; i++)
-		cr_assert_eq(resident_pages(page_address(f[i]), FRAG_PAGES), 0, "block %d", i);
+		cr_assert_eq(test_resident_pages(page_address(f[i]), FRAG_PAGES), 0, "block %d", i);
 	cr_assert_eq(kmem_check_all(), 0);
 }
 
@@ -466,8 +453,8 @@ Test(reclaim, fragments_decay_like_pageblocks)
 	__free_pages(f[4], FRAG_ORDER);                 /* f[0] goes, f[2] and f[4] get marked */
 	cr_assert_eq(z32->released_pages, (unsigned long)FRAG_PAGES);
 	cr_assert(f[0]->flags & PG_released);
-	cr_assert_eq(resident_pages(page_address(f[0]), FRAG_PAGES), 0);
-	cr_assert_eq(resident_pages(page_address(f[2]), FRAG_PAGES), FRAG_PAGES);
+	cr_assert_eq(test_resident_pages(page_address(f[0]), FRAG_PAGES), 0);
+	cr_assert_eq(test_resident_pages(page_address(f[2]), FRAG_PAGES), FRAG_PAGES);
 	cr_assert(f[2]->flags & PG_idle);
 	cr_assert(f[4]->flags & PG_idle);
 	cr_assert_eq(kmem_check_all(), 0);
@@ -503,8 +490,8 @@ Test(reclaim, decay_first_marks_idle_then_releases)
 	skip_if_slower_than(t0, 150);
 	cr_assert_eq(z32->ev.pages_released, 0);
 	cr_assert_not(idle(b[1]));
-	cr_assert_eq(resident_pages(page_address(b[0]), BLOCK_PAGES), BLOCK_PAGES);
-	cr_assert_eq(resident_pages(page_address(b[1]), BLOCK_PAGES), BLOCK_PAGES);
+	cr_assert_eq(test_resident_pages(page_address(b[0]), BLOCK_PAGES), BLOCK_PAGES);
+	cr_assert_eq(test_resident_pages(page_address(b[1]), BLOCK_PAGES), BLOCK_PAGES);
 
 	sleep_ms(300);
 	/* Past the decay: the block idle since the first pass goes; the two
@@ -513,9 +500,9 @@ Test(reclaim, decay_first_marks_idle_then_releases)
 	__free_pages(b[2], BLOCK_ORDER);
 	cr_assert_eq(z32->ev.pages_released, (unsigned long)BLOCK_PAGES);
 	cr_assert_eq(z32->released_pages, (unsigned long)BLOCK_PAGES);
-	cr_assert_eq(resident_pages(page_address(b[0]), BLOCK_PAGES), 0);
-	cr_assert_eq(resident_pages(page_address(b[1]), BLOCK_PAGES), BLOCK_PAGES);
-	cr_assert_eq(resident_pages(page_address(b[2]), BLOCK_PAGES), BLOCK_PAGES);
+	cr_assert_eq(test_resident_pages(page_address(b[0]), BLOCK_PAGES), 0);
+	cr_assert_eq(test_resident_pages(page_address(b[1]), BLOCK_PAGES), BLOCK_PAGES);
+	cr_assert_eq(test_resident_pages(page_address(b[2]), BLOCK_PAGES), BLOCK_PAGES);
 	cr_assert(idle(b[1]));
 	cr_assert(idle(b[2]));
 
@@ -528,10 +515,10 @@ Test(reclaim, decay_first_marks_idle_then_releases)
 	__free_pages(b[4], BLOCK_ORDER);
 	/* b[1] and b[2] were idle; b[3] and b[4] only get marked. */
 	cr_assert_eq(z32->ev.pages_released, (unsigned long)(3 * BLOCK_PAGES));
-	cr_assert_eq(resident_pages(page_address(b[1]), BLOCK_PAGES), 0);
-	cr_assert_eq(resident_pages(page_address(b[2]), BLOCK_PAGES), 0);
-	cr_assert_eq(resident_pages(page_address(b[3]), BLOCK_PAGES), BLOCK_PAGES);
-	cr_assert_eq(resident_pages(page_address(b[4]), BLOCK_PAGES), BLOCK_PAGES);
+	cr_assert_eq(test_resident_pages(page_address(b[1]), BLOCK_PAGES), 0);
+	cr_assert_eq(test_resident_pages(page_address(b[2]), BLOCK_PAGES), 0);
+	cr_assert_eq(test_resident_pages(page_address(b[3]), BLOCK_PAGES), BLOCK_PAGES);
+	cr_assert_eq(test_resident_pages(page_address(b[4]), BLOCK_PAGES), BLOCK_PAGES);
 	cr_assert_eq(kmem_check_all(), 0);
 }
 
@@ -557,7 +544,7 @@ Test(reclaim, allocating_from_an_idle_block_resets_its_decay)
 	sleep_ms(300);
 	__free_pages(b[2], BLOCK_ORDER);        /* pass: b0, b1 released */
 	cr_assert_eq(z32->ev.pages_released, (unsigned long)(2 * BLOCK_PAGES));
-	cr_assert_eq(resident_pages(page_address(b[2]), BLOCK_PAGES), BLOCK_PAGES);
+	cr_assert_eq(test_resident_pages(page_address(b[2]), BLOCK_PAGES), BLOCK_PAGES);
 	cr_assert_eq(kmem_check_all(), 0);
 }
 
@@ -623,14 +610,14 @@ Test(reclaim, retain_keeps_a_floor_resident)
 		cr_assert_eq(resident_free(z32), MIN(freed, keep));
 	}
 	for (int i = 0; i < NBLOCKS; i++)
-		resident_blocks += resident_pages(page_address(b[i]), BLOCK_PAGES);
+		resident_blocks += test_resident_pages(page_address(b[i]), BLOCK_PAGES);
 	cr_assert_eq(resident_blocks, keep, "%ld pages of the freed blocks resident",
 		     resident_blocks);
 	/* kmem_reclaim ignores the floor. */
 	cr_assert_eq(kmem_reclaim(), (size_t)keep * PAGE_SIZE);
 	cr_assert_eq(resident_free(z32), 0);
 	for (int i = 0; i < NBLOCKS; i++)
-		cr_assert_eq(resident_pages(page_address(b[i]), BLOCK_PAGES), 0);
+		cr_assert_eq(test_resident_pages(page_address(b[i]), BLOCK_PAGES), 0);
 	cr_assert_eq(kmem_check_all(), 0);
 }
 
@@ -693,8 +680,8 @@ Test(reclaim, kmem_reclaim_ignores_decay_and_retain)
 	cr_assert_eq(z32->ev.pages_released, (unsigned long)((NBLOCKS + 1) * BLOCK_PAGES));
 	cr_assert_eq(thread_pcp(current_thread(), z32)->count, 0);
 	for (int i = 0; i < NBLOCKS; i++)
-		cr_assert_eq(resident_pages(page_address(b[i]), BLOCK_PAGES), 0);
-	cr_assert_eq(resident_pages(page_address(small[0]), 1), 0);
+		cr_assert_eq(test_resident_pages(page_address(b[i]), BLOCK_PAGES), 0);
+	cr_assert_eq(test_resident_pages(page_address(small[0]), 1), 0);
 	/* Nothing is left to give back. */
 	cr_assert_eq(kmem_reclaim(), 0);
 	cr_assert_eq(zone_page_state(z32), DMA32_PAGES);

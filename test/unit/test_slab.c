@@ -817,15 +817,6 @@ static unsigned int objects_in_first_page(unsigned int size)
 	return (PAGE_SIZE + size - 1) / size;
 }
 
-static bool page_resident(const void *addr)
-{
-	unsigned char vec = 0;
-
-	cr_assert_eq(mincore((void *)((uintptr_t)addr & ~(uintptr_t)(PAGE_SIZE - 1)),
-			     PAGE_SIZE, &vec), 0, "mincore: %s", strerror(errno));
-	return vec & 1;
-}
-
 /*
  * A new slab links only the objects that start in its first page; the
  * next page's objects are linked when those run out, so pages the
@@ -855,7 +846,7 @@ Test(slab, new_slab_links_its_objects_a_page_at_a_time)
 	/* fresh pages: nothing past the first page has been written */
 	cr_assert(slab->flags & PG_zeroed, "the slab did not come fresh from the OS");
 	for (unsigned int pg = 1; pg < (1u << slab->order); pg++)
-		cr_assert_not(page_resident(base + pg * PAGE_SIZE), "page %u of the slab is resident",
+		cr_assert_eq(test_resident_pages(base + pg * PAGE_SIZE, 1), 0, "page %u of the slab is resident",
 			      pg);
 
 	for (unsigned int i = 1; i < per; i++) {
