@@ -550,9 +550,9 @@ _Noreturn void kfree_bad(const void *p, const char *caller)
 		if (page->flags & PG_slab) {
 			struct kmem_cache *s = page->slab_cache;
 			uint32_t off = (uint32_t)((const char *)p - (const char *)slab_address(page));
-			uint32_t idx = slab_offset_index(s, off);
+			uint32_t idx;
 
-			if (idx * s->size == off && idx < page->objects)
+			if (slab_offset_starts_slot(s, off, &idx) && idx < page->objects)
 				kmem_panic("%s(): invalid pointer %p: object of cache %s never allocated",
 					   caller, p, s->name);
 			kmem_panic("%s(): invalid pointer %p: not the start of an object of cache %s",

@@ -165,10 +165,12 @@ static inline unsigned int slab_uncarved(const struct page *slab)
 	return (unsigned int)(slab->objects - slab->carved);
 }
 
-/* Index of the object at off (bytes from the slab's start), if one starts there. */
-static inline uint32_t slab_offset_index(const struct kmem_cache *s, uint32_t off)
+/* Does an object slot start at off (bytes from the slab's start)?  *idx is its index. */
+static inline bool slab_offset_starts_slot(const struct kmem_cache *s, uint32_t off,
+					   uint32_t *idx)
 {
-	return (uint32_t)(((uint64_t)off * s->reciprocal_size) >> 32);
+	*idx = (uint32_t)(((uint64_t)off * s->reciprocal_size) >> 32);
+	return *idx * s->size == off;
 }
 
 /*
@@ -181,9 +183,9 @@ static inline uint32_t slab_offset_index(const struct kmem_cache *s, uint32_t of
 static inline bool slab_offset_valid(const struct kmem_cache *s, const struct page *slab,
 				     uint32_t off)
 {
-	uint32_t idx = slab_offset_index(s, off);
+	uint32_t idx;
 
-	return idx * s->size == off && idx < slab->carved;
+	return slab_offset_starts_slot(s, off, &idx) && idx < slab->carved;
 }
 
 /* Is obj the start of an object of slab that was ever handed out? */

@@ -476,10 +476,11 @@ void vmalloc_fork_lock(int lock)
 }
 
 /*
- * The arena is about to grow: drop the cached blocks' pages, keeping
- * their mappings and slots.  Called under a zone lock (zone locks come
- * before vmap_lock); vmap_lock keeps a block from being taken while its
- * pages go.
+ * The arena is about to grow: drop the pages of cached blocks that were
+ * already cached at the growth before, keeping their mappings and slots;
+ * count this growth for the others.  Called under a zone lock (zone locks
+ * come before vmap_lock); vmap_lock keeps a block from being taken while
+ * its pages go.
  */
 static void vmalloc_cache_release(void)
 {
