@@ -31,8 +31,11 @@ size_t __ksize(const void *p, const char *caller);
 
 /*
  * pa is p's arena offset, already known to be inside the arena.  Returns
- * false when the object is not in one of the calling thread's own slabs;
- * the caller then takes __kfree, which sorts out everything else.
+ * false when p is not the start of a slab object that was handed out;
+ * the caller then takes __kfree, which frees large blocks and reports
+ * everything else.  A slab object the thread does not own (or whose free
+ * empties the slab) goes straight to slab_free_slowpath, so a remote free
+ * checks the pointer once.
  *
  * An offline section's descriptors read as zero (mem_map is mapped
  * readable from the start), so they fail the PG_slab test like any page
@@ -47,7 +50,8 @@ kfree_arena_fast(const void *p, uintptr_t pa)
 	uint32_t off = (uint32_t)pa & (uint32_t)(PAGE_SIZE - 1);
 	struct kmem_cache *s;
 
-	if (unlikely((page->flags & (PG_slab | PG_tail)) != PG_slab)) {
+	/* PG_slab is set on a slab's head page only, never with PG_tail */
+	if (unlikely(!(page->flags & PG_slab))) {
 		if (!(page->flags & PG_tail))
 			return false;
 		page = page->compound_head;
@@ -56,14 +60,18 @@ kfree_arena_fast(const void *p, uintptr_t pa)
 		off = (uint32_t)(pa - (__page_to_pfn(page) << PAGE_SHIFT));
 	}
 	s = page->slab_cache;
-	return likely(slab_offset_valid(s, page, off)) && likely(slab_free_fast(t, s, page, (void *)p));
+	if (unlikely(!slab_offset_valid(s, page, off)))
+		return false;
+	if (unlikely(!slab_free_fast(t, s, page, (void *)p)))
+		slab_free_slowpath(s, page, (void *)p);
+	return true;
 }
 
 static inline __attribute__((always_inline)) void kfree_fast(const void *p, const char *caller)
 {
 	uintptr_t pa = __pa(p);
 
-	if (likely(pa < (max_pfn << PAGE_SHIFT)) && likely(kfree_arena_fast(p, pa)))
+	if (likely((pa >> PAGE_SHIFT) < max_pfn) && likely(kfree_arena_fast(p, pa)))
 		return;
 	__kfree(p, caller);
 }

@@ -213,7 +213,7 @@ EXPORT void SYM(free)(void *p)
 {
 	uintptr_t pa = __pa(p);
 
-	if (likely(pa < (max_pfn << PAGE_SHIFT))) {
+	if (likely((pa >> PAGE_SHIFT) < max_pfn)) {
 		if (unlikely(!kfree_arena_fast(p, pa)))
 			__kfree(p, "free");
 		return;

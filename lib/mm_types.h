@@ -10,6 +10,7 @@
  * Layout of struct page (64 bytes, one cache line, checked by
  * static_assert), a union per owner as in the kernel:
  *   flags        PG_* state bits
+ *   carved_end   slab head only: bytes of the slab carved so far
  *   order        order of the block this page heads (buddy, pcp, allocated, slab)
  *   migratetype  the free list a free block sits on
  *   buddy/pcp:   lru (free list link), private
@@ -74,7 +75,7 @@ struct page {
 	uint32_t flags;
 	uint8_t order;
 	uint8_t migratetype;
-	uint16_t _reserved;
+	uint16_t carved_end;            /* slab head: carved * size, free's bound (slab.h) */
 	union {
 		struct {                        /* buddy and pcp lists */
 			struct list_head lru;
@@ -152,9 +153,10 @@ static inline unsigned long __pa(const void *addr)
 	return (unsigned long)((const char *)addr - arena_base);
 }
 
+/* By pfn: free needs the pfn anyway, and max_pfn is compared as it is. */
 static inline bool arena_contains(const void *addr)
 {
-	return __pa(addr) < (max_pfn << PAGE_SHIFT);
+	return (__pa(addr) >> PAGE_SHIFT) < max_pfn;
 }
 
 static inline struct page *__virt_to_page(const void *addr)

@@ -183,6 +183,19 @@ static inline bool pcp_allowed_order(unsigned int order)
 }
 
 #define MAX_SLAB_CACHES  1024   /* kmalloc and user caches together */
+#define KMALLOC_NR_CACHES  57   /* kmalloc-8 .. kmalloc-8192: ids 0..56 */
+
+/*
+ * A thread's frees into one slab that another thread owns, waiting to go
+ * onto its remote list together (slub.c: remote_batch_add).  head is the
+ * last object freed, tail the first; the chain is linked through the
+ * objects' free pointers and ends at tail.
+ */
+struct remote_batch {
+	struct page *slab;
+	void *head, *tail;
+	unsigned int count;
+};
 /*
  * A thread's cache of kmalloc_large blocks (kmalloc.c): blocks of up to
  * LARGE_CACHE_PAGES pages, large_count pages in all, at most large_high,
@@ -219,6 +232,10 @@ struct kmem_thread {
 	uint64_t large_decay_ns;        /* when large_high last decayed */
 	long large_bytes;               /* kmalloc_large bytes it allocated minus freed */
 	void *large_cache[LARGE_CACHE_PAGES + 1];
+	/* Remote frees waiting, per kmalloc cache; remote_batches of them
+	 * are non-empty.  Only the thread itself touches them while it runs. */
+	unsigned int remote_batches;
+	struct remote_batch remote[KMALLOC_NR_CACHES];
 	struct per_cpu_pages pcp[];
 };
 

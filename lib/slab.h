@@ -57,8 +57,11 @@ typedef unsigned int slab_flags_t;
 #define KMALLOC_MIN_SIZE      8
 #define KMALLOC_SHIFT_HIGH    13                      /* kmalloc-8192 is the largest cache */
 #define KMALLOC_MAX_CACHE_SIZE (1UL << KMALLOC_SHIFT_HIGH)
-#define KMALLOC_NR_CACHES     57
 #define SLUB_MAX_ORDER        3
+/* A thread's remote-free batch per kmalloc cache: at most this many
+ * objects, and this many bytes (slub.c: remote_batch_add). */
+#define REMOTE_BATCH_MAX      32
+#define REMOTE_BATCH_BYTES    (16U << 10)
 
 struct kmem_cache_node {
 	pthread_mutex_t list_lock;
@@ -81,10 +84,12 @@ struct kmem_cache {
 	unsigned int align;
 	void (*ctor)(void *);
 	gfp_t allocflags;               /* gfp for new slabs */
+	uint64_t slot_magic;            /* ceil(2^64 / size): is an offset a multiple of size? */
 
 	/* Slow path and bookkeeping. */
 	unsigned int min_partial;       /* node-partial slabs kept when empty */
 	unsigned int cpu_partial_slabs; /* thread-partial slabs kept per thread */
+	unsigned int remote_batch;      /* remote frees a thread gathers per slab; 0: none */
 	int refcount;                   /* > 1: merged caches share this one */
 	char name[32];
 	char alias_names[128];          /* caches merged into this one */
@@ -175,17 +180,27 @@ static inline bool slab_offset_starts_slot(const struct kmem_cache *s, uint32_t 
 
 /*
  * Is off (bytes from the slab's start, below its size) the start of an
- * object that was ever handed out?  Exact for slabs up to 64 KiB.  The
- * index bound rejects uncarved objects, and with them the leftover after
- * the last object, which starts at a multiple of size; carved sits in
- * the descriptor's cache line that free reads anyway.
+ * object that was ever handed out?  A multiple of size by the test of
+ * Lemire, Kaser and Kurz (off * ceil(2^64 / size) wraps below the magic
+ * exactly when size divides off, for any off below 2^32): one multiply
+ * and no index.  The carved_end bound rejects uncarved objects, and with
+ * them the leftover after the last object; it sits in the descriptor's
+ * cache line that free reads anyway.
  */
 static inline bool slab_offset_valid(const struct kmem_cache *s, const struct page *slab,
 				     uint32_t off)
 {
-	uint32_t idx;
+	return (uint64_t)off * s->slot_magic < s->slot_magic && off < slab->carved_end;
+}
 
-	return slab_offset_starts_slot(s, off, &idx) && idx < slab->carved;
+static_assert((PAGE_SIZE << SLUB_MAX_ORDER) <= UINT16_MAX, "carved_end holds a slab's size");
+static_assert(offsetof(struct kmem_cache, slot_magic) < 64, "free reads one line of kmem_cache");
+
+/* Objects [0, n) of slab are carved. */
+static inline void slab_set_carved(const struct kmem_cache *s, struct page *slab, unsigned int n)
+{
+	slab->carved = (uint16_t)n;
+	slab->carved_end = (uint16_t)(n * s->size);
 }
 
 /* Is obj the start of an object of slab that was ever handed out? */

@@ -249,6 +249,9 @@ int kmem_slab_init(void)
 		if (kmalloc_caches[i]->id != i)
 			kmem_panic("kmalloc-%u got cache id %u", kmalloc_sizes[i],
 				   kmalloc_caches[i]->id);
+		/* only kmalloc caches batch remote frees: they are never destroyed */
+		kmalloc_caches[i]->remote_batch =
+			MIN(MAX(REMOTE_BATCH_BYTES / kmalloc_sizes[i], 1u), REMOTE_BATCH_MAX);
 	}
 	pthread_mutex_unlock(&slab_mutex);
 	register_shrinker(slab_shrink_all);

@@ -81,6 +81,7 @@ int calculate_sizes(struct kmem_cache *s)
 		return -1;
 	s->size = size;
 	s->reciprocal_size = (uint32_t)(((1ULL << 32) + size - 1) / size);
+	s->slot_magic = UINT64_MAX / size + 1;
 	s->order = calculate_order(size);
 	s->objects = order_objects(s->order, size);
 	if (s->objects > 65535)
@@ -134,7 +135,7 @@ static __attribute__((noinline)) void *carve_objects(struct kmem_cache *s, struc
 			s->ctor(p);
 		set_freepointer(s, p, i + 1 < last ? p + s->size : NULL);
 	}
-	slab->carved = (uint16_t)last;
+	slab_set_carved(s, slab, last);
 	return start + (size_t)first * s->size;
 }
 
@@ -167,7 +168,7 @@ static struct page *allocate_slab(struct kmem_cache *s, gfp_t gfp, int nid)
 	slab->slab_state = 0;
 	atomic_store_explicit(&slab->remote_free, 0, memory_order_relaxed);
 	INIT_LIST_HEAD(&slab->slab_list);
-	slab->carved = 0;
+	slab_set_carved(s, slab, 0);
 	slab->freelist = carve_objects(s, slab);
 	atomic_fetch_add_explicit(&get_node(s, slab_nid(slab))->nr_slabs, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&get_node(s, slab_nid(slab))->total_objects, s->objects,
@@ -622,17 +623,26 @@ _Noreturn void slab_double_free(struct kmem_cache *s, void *obj)
 		   obj, s->name);
 }
 
+/*
+ * The freeing functions below take a chain: head .. tail, cnt objects of
+ * slab linked through their free pointers (tail's is overwritten), so
+ * that a remote batch goes where a single free would, in one step.  A
+ * single free is the chain obj .. obj, cnt = 1.  The double-free check
+ * compares head with the list it joins, the one such check that costs
+ * nothing.
+ */
 static void free_to_owned_slab(struct kmem_cache *s, struct kmem_cache_cpu *c,
-			       struct page *slab, void *obj)
+			       struct page *slab, void *head, void *tail, unsigned int cnt)
 {
-	if (unlikely(obj == slab->freelist))
-		slab_double_free(s, obj);
-	set_freepointer(s, obj, slab->freelist);
-	slab->freelist = obj;
+	if (unlikely(head == slab->freelist))
+		slab_double_free(s, head);
+	set_freepointer(s, tail, slab->freelist);
+	slab->freelist = head;
+	slab->inuse = (uint16_t)(slab->inuse - cnt);
 	/* Empty (inuse counts remote frees too, so none are pending), not
 	 * the active slab, and the thread has other partial slabs: give it
 	 * back. */
-	if (--slab->inuse == 0 && slab != c->slab && cpu_partial_counted(c) > 1) {
+	if (slab->inuse == 0 && slab != c->slab && cpu_partial_counted(c) > 1) {
 		cpu_partial_del(c, slab);
 		slab->slab_owner = NULL;
 		free_slab(s, slab);
@@ -644,13 +654,12 @@ static void free_to_owned_slab(struct kmem_cache *s, struct kmem_cache_cpu *c,
  * The thread that finds the slab full adopts it instead, so that its free
  * objects are seen again.
  */
-static inline __attribute__((always_inline)) void
-free_remote(struct kmem_cache *s, struct page *slab, void *obj,
-	    struct kmem_thread *t)
+static void free_remote(struct kmem_cache *s, struct page *slab, void *head, void *tail,
+			unsigned int cnt, struct kmem_thread *t)
 {
 	uintptr_t old = atomic_load_explicit(&slab->remote_free, memory_order_relaxed);
 
-	atomic_fetch_add_explicit(&s->free_remote, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&s->free_remote, cnt, memory_order_relaxed);
 	for (;;) {
 		if (old == SLAB_REMOTE_FULL) {
 			if (atomic_compare_exchange_weak_explicit(&slab->remote_free, &old, 0,
@@ -659,18 +668,18 @@ free_remote(struct kmem_cache *s, struct page *slab, void *obj,
 				break;
 			continue;
 		}
-		if (unlikely((void *)old == obj))
-			slab_double_free(s, obj);
-		set_freepointer(s, obj, (void *)old);
-		if (atomic_compare_exchange_weak_explicit(&slab->remote_free, &old, (uintptr_t)obj,
+		if (unlikely((void *)old == head))
+			slab_double_free(s, head);
+		set_freepointer(s, tail, (void *)old);
+		if (atomic_compare_exchange_weak_explicit(&slab->remote_free, &old, (uintptr_t)head,
 							  memory_order_release,
 							  memory_order_relaxed))
 			return;
 	}
-	/* Adopted: the slab is ours now, with obj its one free object. */
-	set_freepointer(s, obj, NULL);
-	slab->freelist = obj;
-	slab->inuse = (uint16_t)(slab->objects - 1);
+	/* Adopted: the slab is ours now, with the chain its free objects. */
+	set_freepointer(s, tail, NULL);
+	slab->freelist = head;
+	slab->inuse = (uint16_t)(slab->objects - cnt);
 	slab->slab_fresh = 0;
 	if (unlikely(t->exiting)) {
 		unfreeze_slab(s, slab);
@@ -682,15 +691,16 @@ free_remote(struct kmem_cache *s, struct page *slab, void *obj,
 
 /*
  * Free into a slab on its node's partial list, under list_lock, as
- * mm/slub.c's __slab_free does for a slab no CPU has frozen: the object
- * goes on slab->freelist and inuse drops, so a slab that empties is seen
- * at once and, past min_partial, goes back to the page allocator, where
+ * mm/slub.c's __slab_free does for a slab no CPU has frozen: the objects
+ * go on slab->freelist and inuse drops, so a slab that empties is seen
+ * at once and, past minpartial, goes back to the page allocator, where
  * any cache or large block can use its pages.  A remote push would leave
  * it looking in use until some thread took the slab again: a program that
  * frees most of what it built would keep every class's slabs.  Returns
  * false, having done nothing, when the slab has left the list meanwhile.
  */
-static bool free_to_node_partial(struct kmem_cache *s, struct page *slab, void *obj)
+static bool free_to_node_partial(struct kmem_cache *s, struct page *slab, void *head,
+				 void *tail, unsigned int cnt)
 {
 	struct kmem_cache_node *n = get_node(s, slab_nid(slab));
 	bool discard = false;
@@ -700,15 +710,16 @@ static bool free_to_node_partial(struct kmem_cache *s, struct page *slab, void *
 		pthread_mutex_unlock(&n->list_lock);
 		return false;
 	}
-	if (unlikely(obj == slab->freelist)) {
+	if (unlikely(head == slab->freelist)) {
 		pthread_mutex_unlock(&n->list_lock);
-		slab_double_free(s, obj);
+		slab_double_free(s, head);
 	}
-	set_freepointer(s, obj, slab->freelist);
-	slab->freelist = obj;
+	set_freepointer(s, tail, slab->freelist);
+	slab->freelist = head;
 	slab->slab_fresh = 0;
+	slab->inuse = (uint16_t)(slab->inuse - cnt);
 	/* inuse counts pending remote frees too: 0 means empty */
-	if (--slab->inuse == 0 && n->nr_partial >= s->min_partial) {
+	if (slab->inuse == 0 && n->nr_partial >= s->min_partial) {
 		del_node_partial(n, slab);
 		discard = true;
 	}
@@ -718,13 +729,72 @@ static bool free_to_node_partial(struct kmem_cache *s, struct page *slab, void *
 	return true;
 }
 
-/* A slab no thread owns: node-partial, full, or between the two. */
-static __attribute__((noinline)) void free_unowned(struct kmem_cache *s, struct page *slab,
-						   void *obj, struct kmem_thread *t)
+/* Free a chain into slab, wherever the slab's state sends it. */
+static void free_chain(struct kmem_cache *s, struct page *slab, void *head, void *tail,
+		       unsigned int cnt, struct kmem_thread *t)
 {
-	if (atomic_load_explicit(&slab->remote_free, memory_order_relaxed) == SLAB_REMOTE_FULL ||
-	    !free_to_node_partial(s, slab, obj))
-		free_remote(s, slab, obj, t);
+	struct kmem_thread *owner = slab->slab_owner;
+
+	if (owner == t && !t->exiting)
+		free_to_owned_slab(s, thread_cpu_slab(t, s), slab, head, tail, cnt);
+	else if (owner)
+		free_remote(s, slab, head, tail, cnt, t);
+	else if (atomic_load_explicit(&slab->remote_free, memory_order_relaxed) == SLAB_REMOTE_FULL ||
+		 !free_to_node_partial(s, slab, head, tail, cnt))
+		free_remote(s, slab, head, tail, cnt, t); /* full, or just left the node list */
+}
+
+/*
+ * Remote-free batches (t->remote[], one per kmalloc cache).  Frees into a
+ * slab another thread owns gather in the freeing thread while they hit
+ * the same slab, and go onto its remote list with one CAS when the batch
+ * holds s->remote_batch objects, when a free of the same cache hits
+ * another slab, or when the thread flushes (exit, fork, shrink,
+ * malloc_trim).  A consumer freeing what one producer allocated, one slab
+ * after another, then pays one atomic per batch instead of per object,
+ * and the slab descriptor's line moves between the two caches once per
+ * batch, as with tcmalloc's and snmalloc's remote caches.
+ *
+ * The cost is a delay: up to s->remote_batch objects per cache (at most
+ * REMOTE_BATCH_BYTES) wait in a thread that stops freeing, until its next
+ * free of that cache, its exit, or its malloc_trim.  They count in their
+ * slab's inuse meanwhile, so the slab is never freed under them, and they
+ * show as in use in slabinfo.  Only kmalloc caches batch: they are never
+ * destroyed, so kmem_cache_destroy never finds objects waiting in some
+ * other thread.
+ */
+static void remote_batch_flush(struct kmem_cache *s, struct kmem_thread *t,
+			       struct remote_batch *b)
+{
+	struct page *slab = b->slab;
+	void *head = b->head, *tail = b->tail;
+	unsigned int cnt = b->count;
+
+	*b = (struct remote_batch){ 0 };
+	t->remote_batches--;
+	free_chain(s, slab, head, tail, cnt, t);
+}
+
+static void remote_batch_add(struct kmem_cache *s, struct page *slab, void *obj,
+			     struct kmem_thread *t)
+{
+	struct remote_batch *b = &t->remote[s->id];
+
+	if (likely(b->slab == slab)) {
+		if (unlikely(obj == b->head))
+			slab_double_free(s, obj);
+		set_freepointer(s, obj, b->head);
+		b->head = obj;
+		if (++b->count >= s->remote_batch)
+			remote_batch_flush(s, t, b);
+		return;
+	}
+	if (b->slab)
+		remote_batch_flush(s, t, b);
+	b->slab = slab;
+	b->head = b->tail = obj;
+	b->count = 1;
+	t->remote_batches++;
 }
 
 /* Kept free of calls but tail calls: a frame here costs every remote free. */
@@ -733,12 +803,10 @@ void slab_free_slowpath(struct kmem_cache *s, struct page *slab, void *obj)
 	struct kmem_thread *t = current_thread();
 	struct kmem_thread *owner = slab->slab_owner;
 
-	if (owner == t && !t->exiting)
-		free_to_owned_slab(s, thread_cpu_slab(t, s), slab, obj);
-	else if (unlikely(!owner))
-		free_unowned(s, slab, obj, t);
+	if (owner && owner != t && s->remote_batch && !t->exiting)
+		remote_batch_add(s, slab, obj, t);
 	else
-		free_remote(s, slab, obj, t);
+		free_chain(s, slab, obj, obj, 1, t);
 }
 
 /* ---- thread exit, shrink, destroy --------------------------------------- */
@@ -754,6 +822,9 @@ void slab_flush_thread(struct kmem_thread *t)
 
 		if (!s)
 			continue;
+		/* first: a batch may make a full slab ours, queued below */
+		if (id < KMALLOC_NR_CACHES && t->remote[id].slab)
+			remote_batch_flush(s, t, &t->remote[id]);
 		deactivate_slab(s, c);
 		if (c->partial.next) {
 			list_for_each_entry_safe(slab, next, &c->partial, slab_list) {
@@ -824,6 +895,8 @@ int __kmem_cache_shrink(struct kmem_cache *s)
 		struct kmem_cache_cpu *c = thread_cpu_slab(t, s);
 		struct page *slab, *next;
 
+		if (s->remote_batch && t->remote[s->id].slab)
+			remote_batch_flush(s, t, &t->remote[s->id]);
 		deactivate_slab(s, c);
 		if (c->partial.next) {
 			list_for_each_entry_safe(slab, next, &c->partial, slab_list) {

@@ -2223,3 +2223,257 @@ Test(slab, multithreaded_churn_with_cross_frees)
 	}
 	cr_assert_eq(kmem_check_all(), 0);
 }
+
+/* ---- remote-free batches (kmalloc caches) -------------------------------- */
+
+/*
+ * The kmalloc-64 cache and n objects from it in two slabs of the calling
+ * thread: objs[0 .. per) fill the first, the rest start the second.
+ */
+static struct kmem_cache *kmalloc_two_slabs(void **objs, size_t n, unsigned int *per)
+{
+	struct kmem_cache *s = kmalloc_caches[kmalloc_index(64)];
+
+	cr_assert_eq(s->remote_batch, REMOTE_BATCH_MAX, "kmalloc-64 batches %u", s->remote_batch);
+	for (size_t i = 0; i < n; i++)
+		cr_assert_not_null(objs[i] = kmalloc(64, GFP_KERNEL));
+	*per = compound_head_of(objs[0])->objects;
+	cr_assert_gt(n, *per + 1);
+	/* a fresh process: the first kmalloc-64 slab is ours from its start */
+	for (size_t i = 1; i < n; i++)
+		cr_assert_eq(compound_head_of(objs[i]) == compound_head_of(objs[0]), i < *per,
+			     "object %zu", i);
+	return s;
+}
+
+struct batch_job {
+	struct kmem_cache *s;
+	void **objs;
+	unsigned int per;
+	/* what the freeing thread saw, step by step */
+	unsigned int batched[4];
+	unsigned long pushed_a[4], pushed_b[4];
+	unsigned long free_remote[4];
+	unsigned int inuse_a;
+};
+
+static void *batch_thread(void *arg)
+{
+	struct batch_job *j = arg;
+	struct remote_batch *b;
+	struct page *a = compound_head_of(j->objs[0]);
+	struct page *sb = compound_head_of(j->objs[j->per]);
+	unsigned int step = 0;
+
+	/* five frees into slab a: they wait in this thread */
+	for (int i = 0; i < 5; i++)
+		kfree(j->objs[i]);
+	b = &kmem_current->remote[j->s->id];
+	j->inuse_a = a->inuse;
+#define BATCH_STEP() do {						\
+		j->batched[step] = b->slab ? b->count : 0;		\
+		j->pushed_a[step] = remote_count(j->s, a);		\
+		j->pushed_b[step] = remote_count(j->s, sb);		\
+		j->free_remote[step] = atomic_load(&j->s->free_remote);	\
+		step++;							\
+	} while (0)
+	BATCH_STEP();
+	/* up to REMOTE_BATCH_MAX: pushed together */
+	for (int i = 5; i < REMOTE_BATCH_MAX; i++)
+		kfree(j->objs[i]);
+	BATCH_STEP();
+	/* one more into a, then one into b: a's batch goes, b's waits */
+	kfree(j->objs[REMOTE_BATCH_MAX]);
+	kfree(j->objs[j->per]);
+	BATCH_STEP();
+	return NULL;    /* exit pushes b's batch */
+}
+
+Test(slab, remote_frees_of_a_kmalloc_cache_go_to_the_slab_in_batches)
+{
+	unsigned int per;
+	void *objs[200];
+	struct kmem_cache *s = kmalloc_two_slabs(objs, 200, &per);
+	struct page *sb = compound_head_of(objs[per]);
+	unsigned long remote_before = atomic_load(&s->free_remote);
+	struct batch_job job = { .s = s, .objs = objs, .per = per };
+
+	cr_assert_gt(per, REMOTE_BATCH_MAX + 1);
+	run_thread(batch_thread, &job);
+	/* waiting: counted in use, nothing on the slab's list */
+	cr_assert_eq(job.batched[0], 5);
+	cr_assert_eq(job.pushed_a[0], 0);
+	cr_assert_eq(job.free_remote[0], remote_before);
+	cr_assert_eq(job.inuse_a, per, "batched frees left inuse");
+	/* a full batch: one push of all of them */
+	cr_assert_eq(job.batched[1], 0);
+	cr_assert_eq(job.pushed_a[1], REMOTE_BATCH_MAX);
+	cr_assert_eq(job.free_remote[1], remote_before + REMOTE_BATCH_MAX);
+	/* a free into another slab pushes the waiting one */
+	cr_assert_eq(job.batched[2], 1);
+	cr_assert_eq(job.pushed_a[2], REMOTE_BATCH_MAX + 1);
+	cr_assert_eq(job.pushed_b[2], 0);
+	/* thread exit pushed the last */
+	cr_assert_eq(remote_count(s, sb), 1);
+	cr_assert_eq(atomic_load(&s->free_remote), remote_before + REMOTE_BATCH_MAX + 2);
+
+	/* the owner gets every one of them back */
+	for (size_t i = REMOTE_BATCH_MAX + 1; i < 200; i++)
+		if (i != per)
+			kfree(objs[i]);
+	kmem_cache_shrink(s);
+	cr_assert_eq(live_objects(s), 0);
+	cr_assert_eq(kmem_check_all(), 0);
+}
+
+static void double_free_in_a_batch(void *arg)
+{
+	void *a = kmalloc(64, GFP_KERNEL), *b = kmalloc(64, GFP_KERNEL);
+	void *frees[3] = { a, b, b };
+	struct free_job job = { kmalloc_caches[kmalloc_index(64)], frees, 3 };
+
+	(void)arg;
+	run_thread(free_all, &job);
+}
+
+Test(slab, double_free_into_a_remote_batch_aborts)
+{
+	expect_death(double_free_in_a_batch, NULL, "double free");
+}
+
+/* The frees wait; a shrink of the cache by the same thread pushes them. */
+static void *batch_then_shrink(void *arg)
+{
+	struct batch_job *j = arg;
+	struct page *a = compound_head_of(j->objs[0]);
+
+	for (int i = 0; i < 3; i++)
+		kfree(j->objs[i]);
+	j->pushed_a[0] = remote_count(j->s, a);
+	kmem_cache_shrink(j->s);
+	j->pushed_a[1] = remote_count(j->s, a);
+	j->batched[1] = kmem_current->remote[j->s->id].count;
+	return NULL;
+}
+
+Test(slab, shrinking_a_kmalloc_cache_pushes_the_threads_remote_batch)
+{
+	unsigned int per;
+	void *objs[100];
+	struct kmem_cache *s = kmalloc_two_slabs(objs, 100, &per);
+	struct batch_job job = { .s = s, .objs = objs, .per = per };
+
+	run_thread(batch_then_shrink, &job);
+	cr_assert_eq(job.pushed_a[0], 0);
+	cr_assert_eq(job.pushed_a[1], 3);
+	cr_assert_eq(job.batched[1], 0);
+	for (size_t i = 3; i < 100; i++)
+		kfree(objs[i]);
+	cr_assert_eq(live_objects(s), 0);
+}
+
+/*
+ * The slab's owner exits while frees into it wait in another thread: the
+ * slab is given up full (the waiting frees count as in use), and the
+ * batch, pushed at the freeing thread's exit, is adopted like any free
+ * into a full slab and ends on the node's partial list.
+ */
+struct owner_exit_job {
+	struct kmem_cache *s;
+	void *objs[200];
+	unsigned int per;
+	pthread_barrier_t allocated, batched, owner_gone;
+};
+
+static void *owner_allocates_then_exits(void *arg)
+{
+	struct owner_exit_job *j = arg;
+
+	for (int i = 0; i < 200; i++)
+		j->objs[i] = kmalloc(64, GFP_KERNEL);
+	j->per = compound_head_of(j->objs[0])->objects;
+	pthread_barrier_wait(&j->allocated);
+	pthread_barrier_wait(&j->batched);
+	return NULL;
+}
+
+static void *freer_outlives_owner(void *arg)
+{
+	struct owner_exit_job *j = arg;
+
+	pthread_barrier_wait(&j->allocated);
+	for (int i = 0; i < 5; i++)
+		kfree(j->objs[i]);
+	pthread_barrier_wait(&j->batched);
+	pthread_barrier_wait(&j->owner_gone);
+	return NULL;
+}
+
+Test(slab, a_batch_into_a_slab_whose_owner_exited_is_adopted)
+{
+	struct owner_exit_job *j = calloc(1, sizeof(*j));
+	pthread_t owner, freer;
+	struct page *a;
+
+	cr_assert_not_null(j);
+	j->s = kmalloc_caches[kmalloc_index(64)];
+	pthread_barrier_init(&j->allocated, NULL, 2);
+	pthread_barrier_init(&j->batched, NULL, 2);
+	pthread_barrier_init(&j->owner_gone, NULL, 2);
+	cr_assert_eq(pthread_create(&owner, NULL, owner_allocates_then_exits, j), 0);
+	cr_assert_eq(pthread_create(&freer, NULL, freer_outlives_owner, j), 0);
+	cr_assert_eq(pthread_join(owner, NULL), 0);
+	a = compound_head_of(j->objs[0]);
+	cr_assert_lt(j->per, 200);
+	cr_assert_null(a->slab_owner);
+	cr_assert_eq(atomic_load(&a->remote_free), SLAB_REMOTE_FULL,
+		     "a slab with frees waiting elsewhere was not given up full");
+	cr_assert_eq(a->inuse, j->per);
+	pthread_barrier_wait(&j->owner_gone);
+	cr_assert_eq(pthread_join(freer, NULL), 0);
+	cr_assert(on_node_partial(j->s, a));
+	cr_assert_eq(a->inuse, j->per - 5);
+	for (int i = 5; i < 200; i++)
+		kfree(j->objs[i]);
+	kmem_cache_shrink(j->s);
+	cr_assert_eq(live_objects(j->s), 0);
+	cr_assert_eq(kmem_check_all(), 0);
+	free(j);
+}
+
+/*
+ * free's exact-object check against plain division, at every offset of
+ * a slab, for every kmalloc size and some odd ones, with the slab carved
+ * to several points.
+ */
+Test(slab, offset_check_agrees_with_division_at_every_offset)
+{
+	static const unsigned int odd[] = { 24, 40, 136, 200, 1000, 3000, 3328, 5000, 7000 };
+	unsigned int sizes[KMALLOC_NR_CACHES + ARRAY_SIZE(odd)], n = 0;
+	struct page slab;
+
+	for (unsigned int i = 0; i < KMALLOC_NR_CACHES; i++)
+		sizes[n++] = kmalloc_sizes[i];
+	for (unsigned int i = 0; i < ARRAY_SIZE(odd); i++)
+		sizes[n++] = odd[i];
+	for (unsigned int i = 0; i < n; i++) {
+		struct kmem_cache *s = kmem_cache_create("offsets", sizes[i], 8, SLAB_NO_MERGE, NULL);
+		unsigned int bytes;
+
+		cr_assert_not_null(s, "size %u", sizes[i]);
+		bytes = PAGE_SIZE << s->order;
+		memset(&slab, 0, sizeof(slab));
+		slab.objects = (uint16_t)s->objects;
+		for (unsigned int carved = 0; carved <= s->objects; carved += MAX(1u, s->objects / 3)) {
+			slab_set_carved(s, &slab, carved);
+			for (uint32_t off = 0; off < bytes; off++) {
+				bool want = off % s->size == 0 && off / s->size < carved;
+
+				if (slab_offset_valid(s, &slab, off) != want)
+					cr_assert_fail("size %u (stride %u), carved %u, offset %u: %d",
+						       sizes[i], s->size, carved, off, !want);
+			}
+		}
+		kmem_cache_destroy(s);
+	}
+}

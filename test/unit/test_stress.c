@@ -652,13 +652,14 @@ static void *slab_freer_thread(void *arg)
 	return NULL;
 }
 
-Test(stress, slab_remote_frees_race_owners_and_their_exit)
+/* Rounds of one owner and SLAB_FREERS freers on cache s; every object
+ * is free at the end and shrink gives back every slab. */
+static void slab_remote_stress(struct kmem_cache *s)
 {
 	long slabs = 0;
 	int nid;
 
-	stress_init("KMEM_DEBUG_VM=0");
-	slab_stress_cache = kmem_cache_create("stress-slab", SLAB_OBJ, 0, SLAB_NO_MERGE, NULL);
+	slab_stress_cache = s;
 	cr_assert_not_null(slab_stress_cache);
 	for (int round = 0; round < SLAB_ROUNDS; round++) {
 		pthread_t owner, freers[SLAB_FREERS];
@@ -683,6 +684,21 @@ Test(stress, slab_remote_frees_race_owners_and_their_exit)
 	for_each_online_node(nid)
 		slabs += atomic_load(&slab_stress_cache->node[nid]->nr_slabs);
 	cr_assert_eq(slabs, 0, "%ld slabs left after every object was freed", slabs);
+}
+
+Test(stress, slab_remote_frees_race_owners_and_their_exit)
+{
+	stress_init("KMEM_DEBUG_VM=0");
+	slab_remote_stress(kmem_cache_create("stress-slab", SLAB_OBJ, 0, SLAB_NO_MERGE, NULL));
 	kmem_cache_destroy(slab_stress_cache);
+	assert_all_back();
+}
+
+/* The same on a kmalloc cache, whose remote frees wait in batches. */
+Test(stress, kmalloc_remote_batches_race_owners_and_their_exit)
+{
+	stress_init("KMEM_DEBUG_VM=0");
+	cr_assert_gt(kmalloc_caches[kmalloc_index(SLAB_OBJ)]->remote_batch, 1);
+	slab_remote_stress(kmalloc_caches[kmalloc_index(SLAB_OBJ)]);
 	assert_all_back();
 }
