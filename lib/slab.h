@@ -46,6 +46,7 @@
 #define KMEM_SLAB_H
 
 #include "internal.h"
+#include "spinlock.h"
 
 typedef unsigned int slab_flags_t;
 
@@ -64,7 +65,7 @@ typedef unsigned int slab_flags_t;
 #define REMOTE_BATCH_BYTES    (16U << 10)
 
 struct kmem_cache_node {
-	pthread_mutex_t list_lock;
+	spinlock_t list_lock;
 	struct list_head partial;
 	unsigned long nr_partial;
 	_Atomic long nr_slabs;

@@ -70,7 +70,7 @@ static int init_kmem_cache_nodes(struct kmem_cache *s)
 
 		if (!n)
 			return -1;
-		pthread_mutex_init(&n->list_lock, NULL);
+		spin_lock_init(&n->list_lock);
 		INIT_LIST_HEAD(&n->partial);
 		s->node[nid] = n;
 	}

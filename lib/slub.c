@@ -291,11 +291,11 @@ static void add_node_partial(struct kmem_cache *s, struct page *slab)
 {
 	struct kmem_cache_node *n = get_node(s, slab_nid(slab));
 
-	pthread_mutex_lock(&n->list_lock);
+	spin_lock(&n->list_lock);
 	slab->slab_state = SLAB_STATE_NODE_PARTIAL;
 	list_add_tail(&slab->slab_list, &n->partial);
 	n->nr_partial++;
-	pthread_mutex_unlock(&n->list_lock);
+	spin_unlock(&n->list_lock);
 }
 
 /* Caller holds n->list_lock. */
@@ -508,12 +508,12 @@ static struct page *get_partial_node(struct kmem_cache *s, int nid)
 
 	if (!n || !n->nr_partial)
 		return NULL;
-	pthread_mutex_lock(&n->list_lock);
+	spin_lock(&n->list_lock);
 	if (!list_empty(&n->partial)) {
 		slab = list_first_entry(&n->partial, struct page, slab_list);
 		del_node_partial(n, slab);
 	}
-	pthread_mutex_unlock(&n->list_lock);
+	spin_unlock(&n->list_lock);
 	return slab;
 }
 
@@ -705,13 +705,13 @@ static bool free_to_node_partial(struct kmem_cache *s, struct page *slab, void *
 	struct kmem_cache_node *n = get_node(s, slab_nid(slab));
 	bool discard = false;
 
-	pthread_mutex_lock(&n->list_lock);
+	spin_lock(&n->list_lock);
 	if (!(slab->slab_state & SLAB_STATE_NODE_PARTIAL)) {
-		pthread_mutex_unlock(&n->list_lock);
+		spin_unlock(&n->list_lock);
 		return false;
 	}
 	if (unlikely(head == slab->freelist)) {
-		pthread_mutex_unlock(&n->list_lock);
+		spin_unlock(&n->list_lock);
 		slab_double_free(s, head);
 	}
 	set_freepointer(s, tail, slab->freelist);
@@ -723,7 +723,7 @@ static bool free_to_node_partial(struct kmem_cache *s, struct page *slab, void *
 		del_node_partial(n, slab);
 		discard = true;
 	}
-	pthread_mutex_unlock(&n->list_lock);
+	spin_unlock(&n->list_lock);
 	if (discard)
 		free_slab(s, slab);
 	return true;
@@ -869,12 +869,12 @@ unsigned long slab_count_free(struct kmem_cache *s, unsigned long *partial_slabs
 		struct kmem_cache_node *n = get_node(s, nid);
 		struct page *slab;
 
-		pthread_mutex_lock(&n->list_lock);
+		spin_lock(&n->list_lock);
 		list_for_each_entry(slab, &n->partial, slab_list) {
 			free += (unsigned long)(slab->objects - slab->inuse);
 			slabs++;
 		}
-		pthread_mutex_unlock(&n->list_lock);
+		spin_unlock(&n->list_lock);
 	}
 	if (partial_slabs)
 		*partial_slabs = slabs;
@@ -910,7 +910,7 @@ int __kmem_cache_shrink(struct kmem_cache *s)
 		struct page *slab, *next;
 		struct list_head discard = LIST_HEAD_INIT(discard);
 
-		pthread_mutex_lock(&n->list_lock);
+		spin_lock(&n->list_lock);
 		list_for_each_entry_safe(slab, next, &n->partial, slab_list) {
 			slab_take_remote(s, slab);
 			if (slab->inuse == 0) {
@@ -918,7 +918,7 @@ int __kmem_cache_shrink(struct kmem_cache *s)
 				list_add(&slab->slab_list, &discard);
 			}
 		}
-		pthread_mutex_unlock(&n->list_lock);
+		spin_unlock(&n->list_lock);
 		list_for_each_entry_safe(slab, next, &discard, slab_list) {
 			list_del(&slab->slab_list);
 			free_slab(s, slab);
@@ -941,10 +941,10 @@ unsigned long __kmem_cache_destroy_check(struct kmem_cache *s)
 		unsigned long free = 0;
 		struct page *slab;
 
-		pthread_mutex_lock(&n->list_lock);
+		spin_lock(&n->list_lock);
 		list_for_each_entry(slab, &n->partial, slab_list)
 			free += (unsigned long)(slab->objects - slab->inuse);
-		pthread_mutex_unlock(&n->list_lock);
+		spin_unlock(&n->list_lock);
 		leaked += (unsigned long)total - free;
 	}
 	return leaked;

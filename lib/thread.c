@@ -121,14 +121,14 @@ static void node_list_locks(int lock)
 
 	list_for_each_entry(s, &slab_caches, list) {
 		for_each_online_node(nid) {
-			pthread_mutex_t *l = &s->node[nid]->list_lock;
+			spinlock_t *l = &s->node[nid]->list_lock;
 
 			if (lock > 0)
-				pthread_mutex_lock(l);
+				spin_lock(l);
 			else if (lock == 0)
-				pthread_mutex_unlock(l);
+				spin_unlock(l);
 			else
-				pthread_mutex_init(l, NULL);
+				spin_lock_init(l);
 		}
 	}
 }

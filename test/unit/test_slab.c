@@ -87,10 +87,10 @@ static unsigned long free_objects(struct kmem_cache *s)
 	for_each_online_node(nid) {
 		struct kmem_cache_node *node = s->node[nid];
 
-		pthread_mutex_lock(&node->list_lock);
+		spin_lock(&node->list_lock);
 		list_for_each_entry(slab, &node->partial, slab_list)
 			n += (unsigned long)(slab->objects - slab->inuse) + remote_count(s, slab);
-		pthread_mutex_unlock(&node->list_lock);
+		spin_unlock(&node->list_lock);
 	}
 	if (t && !t->exiting) {
 		struct kmem_cache_cpu *c = thread_cpu_slab(t, s);
@@ -120,11 +120,11 @@ static bool on_node_partial(struct kmem_cache *s, struct page *slab)
 	struct page *p;
 	bool found = false;
 
-	pthread_mutex_lock(&node->list_lock);
+	spin_lock(&node->list_lock);
 	list_for_each_entry(p, &node->partial, slab_list)
 		if (p == slab)
 			found = true;
-	pthread_mutex_unlock(&node->list_lock);
+	spin_unlock(&node->list_lock);
 	return found;
 }
 
