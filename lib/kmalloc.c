@@ -370,40 +370,71 @@ static struct page *large_cache_refill(struct kmem_thread *t, unsigned long nr,
 	return page;
 }
 
-void *kmalloc_large_aligned(size_t size, size_t align, gfp_t gfp, int nid)
+/*
+ * A hit in the thread's large cache: no frame and no call, unless the
+ * block must be zeroed.  NULL when the cache has no block of nr pages,
+ * or the shrinker asked the thread to empty it.
+ */
+static inline __attribute__((always_inline)) void *
+large_cache_pop(struct kmem_thread *t, unsigned long nr, size_t size, gfp_t gfp)
 {
-	struct kmem_thread *t = kmem_current;
-	unsigned long nr;
+	void *block = t->large_cache[nr];
+	struct page *page;
+
+	if (unlikely(!block) || unlikely(large_drain_asked(t)))
+		return NULL;
+	page = __virt_to_page(block);
+	t->large_cache[nr] = *(void **)block;
+	t->large_count -= (unsigned int)nr;
+	t->large_bytes += (long)(nr << PAGE_SHIFT);
+	page->large_size = size;
+	if (unlikely(page->flags & PG_zeroed)) {
+		page->flags &= ~PG_zeroed;
+		*(void **)block = NULL;
+	} else if (unlikely(gfp & __GFP_ZERO)) {
+		memset(block, 0, nr << PAGE_SHIFT);
+	}
+	return block;
+}
+
+static __attribute__((noinline)) void *
+kmalloc_large_slow(size_t size, size_t align, gfp_t gfp, int nid)
+{
+	struct kmem_thread *t = current_thread();
+	unsigned long nr = (size + PAGE_SIZE - 1) >> PAGE_SHIFT;
 	struct page *page;
 
 	if (MAX(size, align) > (PAGE_SIZE << MAX_ORDER))
 		return vmalloc_area_alloc(size, align, gfp & __GFP_ZERO);
-	nr = (size + PAGE_SIZE - 1) >> PAGE_SHIFT;
 	if (nr <= LARGE_CACHE_PAGES && align <= PAGE_SIZE && nid == NUMA_NO_NODE &&
-	    likely(!(t = current_thread())->exiting)) {
-		void *block = t->large_cache[nr];
+	    likely(!t->exiting)) {
+		void *block = large_cache_pop(t, nr, size, gfp);
 
-		if (unlikely(!block) || unlikely(large_drain_asked(t))) {
-			page = large_cache_refill(t, nr, size, gfp);
-			return page ? lowmem_page_address(page) : NULL;
-		}
-		page = __virt_to_page(block);
-		t->large_cache[nr] = *(void **)block;
-		t->large_count -= (unsigned int)nr;
-		t->large_bytes += (long)(nr << PAGE_SHIFT);
-		page->large_size = size;
-		if (unlikely(page->flags & PG_zeroed)) {
-			page->flags &= ~PG_zeroed;
-			*(void **)block = NULL;
-		} else if (gfp & __GFP_ZERO) {
-			memset(block, 0, nr << PAGE_SHIFT);
-		}
-		return block;
+		if (block)
+			return block;
+		page = large_cache_refill(t, nr, size, gfp);
+		return page ? lowmem_page_address(page) : NULL;
 	}
 	if (get_order(MAX(size, align)) >= pageblock_order)
 		large_make_room(t);
 	page = large_alloc_pages(t, size, align, gfp, nid);
 	return page ? lowmem_page_address(page) : NULL;
+}
+
+void *kmalloc_large_aligned(size_t size, size_t align, gfp_t gfp, int nid)
+{
+	/* an unset thread reads as exiting and takes the slow path, which sets it up */
+	struct kmem_thread *t = kmem_current;
+	unsigned long nr = (size + PAGE_SIZE - 1) >> PAGE_SHIFT;
+
+	if (likely(nr <= LARGE_CACHE_PAGES) && likely(align <= PAGE_SIZE) &&
+	    likely(nid == NUMA_NO_NODE) && likely(!t->exiting)) {
+		void *block = large_cache_pop(t, nr, size, gfp);
+
+		if (likely(block))
+			return block;
+	}
+	return kmalloc_large_slow(size, align, gfp, nid);
 }
 
 void kfree_large(struct page *page)

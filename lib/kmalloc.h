@@ -31,9 +31,9 @@ size_t __ksize(const void *p, const char *caller);
 
 /*
  * pa is p's arena offset, already known to be inside the arena.  Returns
- * false when p is not the start of a slab object that was handed out;
- * the caller then takes __kfree, which frees large blocks and reports
- * everything else.  A slab object the thread does not own (or whose free
+ * false when p is neither the start of a slab object that was handed
+ * out nor a kmalloc_large block; the caller then takes __kfree, which
+ * frees vmalloc areas and reports everything else.  A slab object the thread does not own (or whose free
  * empties the slab) goes straight to slab_free_slowpath, so a remote free
  * checks the pointer once.
  *
@@ -52,6 +52,11 @@ kfree_arena_fast(const void *p, uintptr_t pa)
 
 	/* PG_slab is set on a slab's head page only, never with PG_tail */
 	if (unlikely(!(page->flags & PG_slab))) {
+		/* a kmalloc_large block: PG_large is on its head page only */
+		if ((page->flags & PG_large) && !off) {
+			kfree_large(page);
+			return true;
+		}
 		if (!(page->flags & PG_tail))
 			return false;
 		page = page->compound_head;

@@ -165,7 +165,7 @@ static __attribute__((noinline)) void *malloc_slow(size_t size, gfp_t gfp)
 {
 	void *p;
 
-	if (unlikely(kmem_init() != 0))
+	if (unlikely(!kmem_ready()))
 		return bootstrap_alloc(size, MALLOC_ALIGNMENT);
 	if (unlikely(size > PTRDIFF_MAX)) {
 		errno = ENOMEM;
@@ -176,7 +176,7 @@ static __attribute__((noinline)) void *malloc_slow(size_t size, gfp_t gfp)
 	if (likely(size <= KMALLOC_MAX_CACHE_SIZE))
 		p = slab_alloc_slowpath(kmalloc_caches[kmalloc_index(size)], gfp, NUMA_NO_NODE);
 	else
-		p = kmalloc_slow(size, gfp, NUMA_NO_NODE);
+		p = kmalloc_large_aligned(size, PAGE_SIZE, gfp, NUMA_NO_NODE);
 	if (unlikely(!p))
 		errno = ENOMEM;
 	return p;
