@@ -249,6 +249,8 @@ extern pthread_key_t kmem_thread_key;
  * of their own and every list-using path already bypasses it.
  */
 extern struct kmem_thread kmem_thread_unset;
+/* Threads with a state of their own (on kmem_threads). */
+extern atomic_int kmem_nr_threads;
 struct kmem_thread *kmem_thread_init(void);
 void kmem_thread_early_init(void);
 int kmem_thread_setup(void);

@@ -383,7 +383,8 @@ static inline void cpu_partial_init(struct kmem_cache_cpu *c)
  * ones in the high half.  Past cpu_partial_dry_max dry slabs the oldest is
  * given up (full, or node-partial if frees came): a thread that stops
  * allocating from a cache strands at most that many slabs' worth of
- * other threads' frees until it allocates again or exits.
+ * other threads' frees until it allocates again or exits.  Both bounds
+ * hold only while the process has other threads (cpu_partial_bounded).
  */
 #define SLAB_STATE_DRY          0x1
 #define CPU_PARTIAL_DRY_SLABS   8       /* at least this many dry slabs, */
@@ -406,8 +407,31 @@ static inline unsigned int cpu_partial_dry(const struct kmem_cache_cpu *c)
 	return c->nr_partial / CPU_PARTIAL_DRY_ONE;
 }
 
+/*
+ * Both bounds on the queue are there for other threads: a slab given up
+ * goes where any thread can allocate from it, and a dry slab given up no
+ * longer strands their frees.  While the process has one thread there is
+ * no other to serve, and the bounds would only cost: a program that frees
+ * most of what it built (python3, perl) would push thousands of slabs it
+ * keeps freeing into to the node list, each free then taking list_lock
+ * (256K such frees in bench/program-costs' python3 run).  So the queue
+ * then grows to what its 16-bit halves hold; the first bounded put or
+ * retire after a second thread appears trims it.
+ */
+static inline bool cpu_partial_bounded(void)
+{
+	return atomic_load_explicit(&kmem_nr_threads, memory_order_relaxed) > 1;
+}
+
+static inline unsigned int cpu_partial_max(const struct kmem_cache *s)
+{
+	return cpu_partial_bounded() ? s->cpu_partial_slabs : CPU_PARTIAL_COUNTED - 1;
+}
+
 static inline unsigned int cpu_partial_dry_max(const struct kmem_cache *s)
 {
+	if (!cpu_partial_bounded())
+		return CPU_PARTIAL_COUNTED - 1;
 	return MAX(CPU_PARTIAL_DRY_SLABS,
 		   (unsigned int)(CPU_PARTIAL_DRY_BYTES >> (PAGE_SHIFT + s->order)));
 }
@@ -425,10 +449,27 @@ static void cpu_partial_del(struct kmem_cache_cpu *c, struct page *slab)
 	c->nr_partial -= slab_counted(slab) ? 1 : CPU_PARTIAL_DRY_ONE;
 }
 
-/* Past cpu_partial_slabs counted slabs, give up the oldest. */
+/*
+ * Has the thread partial slabs besides slab, an owned slab that just
+ * emptied?  Counted ones, as a rule.  While the queue is unbounded its
+ * dry slabs count too: the thread's frees go into them and nothing
+ * drains them to the node list, so an empty slab kept because the
+ * counted half was short would stay for good.
+ */
+static inline bool cpu_partial_has_other(const struct kmem_cache_cpu *c,
+					 const struct page *slab)
+{
+	if (cpu_partial_bounded())
+		return cpu_partial_counted(c) > 1;
+	return c->nr_partial != (slab_counted(slab) ? 1 : CPU_PARTIAL_DRY_ONE);
+}
+
+/* Past cpu_partial_max counted slabs, give up the oldest. */
 static void cpu_partial_trim(struct kmem_cache *s, struct kmem_cache_cpu *c)
 {
-	while (cpu_partial_counted(c) > s->cpu_partial_slabs) {
+	unsigned int max = cpu_partial_max(s);
+
+	while (cpu_partial_counted(c) > max) {
 		struct page *old = list_first_entry(&c->partial, struct page, slab_list);
 
 		cpu_partial_del(c, old);
@@ -454,7 +495,7 @@ static void put_cpu_partial(struct kmem_cache *s, struct kmem_cache_cpu *c,
  */
 static void retire_slab(struct kmem_cache *s, struct kmem_cache_cpu *c)
 {
-	struct page *slab = c->slab, *old;
+	struct page *slab = c->slab, *old, *next;
 
 	slab->freelist = NULL;          /* no owner frees: inuse == objects */
 	slab->slab_state = SLAB_STATE_DRY;
@@ -463,12 +504,13 @@ static void retire_slab(struct kmem_cache *s, struct kmem_cache_cpu *c)
 	c->nr_partial += CPU_PARTIAL_DRY_ONE;
 	if (cpu_partial_dry(c) <= cpu_partial_dry_max(s))
 		return;
-	/* the oldest dry slab: past at most cpu_partial_slabs counted ones */
-	list_for_each_entry(old, &c->partial, slab_list) {
+	/* the oldest dry slabs, down to the bound, in one pass */
+	list_for_each_entry_safe(old, next, &c->partial, slab_list) {
 		if (!slab_counted(old)) {
 			cpu_partial_del(c, old);
 			unfreeze_slab(s, old);
-			return;
+			if (cpu_partial_dry(c) <= cpu_partial_dry_max(s))
+				return;
 		}
 	}
 }
@@ -642,7 +684,7 @@ static void free_to_owned_slab(struct kmem_cache *s, struct kmem_cache_cpu *c,
 	/* Empty (inuse counts remote frees too, so none are pending), not
 	 * the active slab, and the thread has other partial slabs: give it
 	 * back. */
-	if (slab->inuse == 0 && slab != c->slab && cpu_partial_counted(c) > 1) {
+	if (slab->inuse == 0 && slab != c->slab && cpu_partial_has_other(c, slab)) {
 		cpu_partial_del(c, slab);
 		slab->slab_owner = NULL;
 		free_slab(s, slab);

@@ -26,6 +26,7 @@
  * kmem_init: before that only malloc's first miss can see them.
  */
 struct kmem_thread kmem_thread_unset;
+atomic_int kmem_nr_threads;
 __thread struct kmem_thread *kmem_current __attribute__((tls_model("initial-exec"))) =
 	&kmem_thread_unset;
 
@@ -80,6 +81,7 @@ struct kmem_thread *kmem_thread_init(void)
 	t->tid = os_gettid();
 	pcp_init_thread(t);
 	list_add(&t->thread_list, &kmem_threads);
+	atomic_fetch_add_explicit(&kmem_nr_threads, 1, memory_order_relaxed);
 	pthread_mutex_unlock(&kmem_threads_lock);
 	kmem_current = t;
 	pthread_setspecific(kmem_thread_key, t);
@@ -92,6 +94,7 @@ static void thread_release(struct kmem_thread *t)
 {
 	drain_pages(t, NULL);
 	list_del(&t->thread_list);
+	atomic_fetch_sub_explicit(&kmem_nr_threads, 1, memory_order_relaxed);
 	t->exiting = true;
 	list_add(&t->thread_list, &free_threads);
 }

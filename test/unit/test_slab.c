@@ -1395,6 +1395,65 @@ Test(slab, dry_slabs_queue_and_come_back)
 }
 
 /*
+ * A second thread with a kmem state of its own, parked until stopped:
+ * the bounds on a thread's partial queue apply only while the process
+ * has more than one.
+ */
+struct parked_thread {
+	pthread_t t;
+	pthread_barrier_t up, down;
+};
+
+static void *parked(void *arg)
+{
+	struct parked_thread *p = arg;
+
+	kfree(kmalloc(8, GFP_KERNEL));
+	pthread_barrier_wait(&p->up);
+	pthread_barrier_wait(&p->down);
+	return NULL;
+}
+
+static void parked_start(struct parked_thread *p)
+{
+	int before = atomic_load(&kmem_nr_threads);
+
+	pthread_barrier_init(&p->up, NULL, 2);
+	pthread_barrier_init(&p->down, NULL, 2);
+	cr_assert_eq(pthread_create(&p->t, NULL, parked, p), 0);
+	pthread_barrier_wait(&p->up);
+	cr_assert_eq(atomic_load(&kmem_nr_threads), before + 1);
+}
+
+static void parked_stop(struct parked_thread *p)
+{
+	pthread_barrier_wait(&p->down);
+	cr_assert_eq(pthread_join(p->t, NULL), 0);
+	pthread_barrier_destroy(&p->up);
+	pthread_barrier_destroy(&p->down);
+}
+
+/* Owned and full slabs among the first nslabs slabs of objs (per objects each). */
+static void count_owned(void **objs, size_t nslabs, unsigned int per, size_t *owned,
+			size_t *full)
+{
+	*owned = *full = 0;
+	for (size_t k = 0; k < nslabs; k++) {
+		struct page *slab = compound_head_of(objs[k * per]);
+
+		if (slab->slab_owner == kmem_current) {
+			cr_assert(on_thread_partial(kmem_current, slab->slab_cache, slab),
+				  "slab %zu", k);
+			(*owned)++;
+		} else {
+			cr_assert_null(slab->slab_owner, "slab %zu", k);
+			cr_assert_eq(atomic_load(&slab->remote_free), SLAB_REMOTE_FULL, "slab %zu", k);
+			(*full)++;
+		}
+	}
+}
+
+/*
  * A thread keeps at most max(8, 512 KiB of slabs) dry slabs per cache:
  * past that the oldest is given up (full), so a thread that stops
  * allocating strands a bounded amount of other threads' frees.
@@ -1406,7 +1465,9 @@ Test(slab, dry_slabs_a_thread_keeps_are_bounded)
 	size_t slab_bytes, bound, nslabs, n, owned = 0, full = 0;
 	void **objs;
 	struct free_job job;
+	struct parked_thread other;
 
+	parked_start(&other);
 	kmem_cache_shrink(s);
 	slab_bytes = (size_t)PAGE_SIZE << s->order;
 	bound = MAX((size_t)8, (512UL << 10) / slab_bytes);
@@ -1416,18 +1477,7 @@ Test(slab, dry_slabs_a_thread_keeps_are_bounded)
 	cr_assert_not_null(objs);
 	alloc_stamped(s, objs, n, 64, 0);
 	cr_assert_eq(distinct_slabs(objs, n), nslabs + 1);
-	for (size_t k = 0; k < nslabs; k++) {
-		struct page *slab = compound_head_of(objs[k * per]);
-
-		if (slab->slab_owner == kmem_current) {
-			cr_assert(on_thread_partial(kmem_current, s, slab), "slab %zu", k);
-			owned++;
-		} else {
-			cr_assert_null(slab->slab_owner, "slab %zu", k);
-			cr_assert_eq(atomic_load(&slab->remote_free), SLAB_REMOTE_FULL, "slab %zu", k);
-			full++;
-		}
-	}
+	count_owned(objs, nslabs, per, &owned, &full);
 	cr_assert_eq(owned, bound, "%zu dry slabs kept, bound %zu", owned, bound);
 	cr_assert_eq(full, nslabs - bound);
 	/* the oldest were given up, the newest kept */
@@ -1441,6 +1491,44 @@ Test(slab, dry_slabs_a_thread_keeps_are_bounded)
 	cr_assert_eq(live_objects(s), 0);
 	kmem_cache_shrink(s);
 	cr_assert_eq(cache_slabs(s), 0);
+	free(objs);
+	parked_stop(&other);
+}
+
+/*
+ * With one thread in the process there are no other threads' frees to
+ * strand: every dry slab stays the thread's, and its own frees into them
+ * take the fast path.  Once a second thread exists, the next slab that
+ * runs dry trims the queue to the bound.
+ */
+Test(slab, a_single_thread_keeps_every_dry_slab_until_a_second_appears)
+{
+	struct kmem_cache *s = mkcache("dry-one-thread", 4096);
+	unsigned int per = objects_per_slab(s);
+	size_t bound = MAX((size_t)8, (512UL << 10) / ((size_t)PAGE_SIZE << s->order));
+	size_t nslabs = bound + 6, n = (nslabs + 1) * per + 1, owned, full;
+	void **objs = calloc(n, sizeof(void *));
+	struct parked_thread other;
+
+	cr_assert_not_null(objs);
+	cr_assert_eq(atomic_load(&kmem_nr_threads), 1);
+	alloc_stamped(s, objs, nslabs * per + 1, 64, 0);
+	count_owned(objs, nslabs, per, &owned, &full);
+	cr_assert_eq(owned, nslabs);
+	cr_assert_eq(full, 0);
+
+	/* slab nslabs runs dry with two threads about: the oldest go */
+	parked_start(&other);
+	alloc_stamped(s, objs + nslabs * per + 1, per, 64, nslabs * per + 1);
+	count_owned(objs, nslabs + 1, per, &owned, &full);
+	cr_assert_eq(owned, bound, "%zu of %zu dry slabs kept, bound %zu", owned, nslabs + 1,
+		     bound);
+	cr_assert_eq(full, nslabs + 1 - bound);
+	cr_assert_null(compound_head_of(objs[0])->slab_owner);
+	parked_stop(&other);
+	for (size_t i = 0; i < n; i++)
+		kmem_cache_free(s, objs[i]);
+	cr_assert_eq(live_objects(s), 0);
 	free(objs);
 }
 
@@ -2476,4 +2564,34 @@ Test(slab, offset_check_agrees_with_division_at_every_offset)
 		}
 		kmem_cache_destroy(s);
 	}
+}
+
+/*
+ * With one thread, a dry slab the thread empties by its own frees goes
+ * back to the page allocator when the queue holds other slabs, though
+ * none of them is counted: nothing else would ever drain it.
+ */
+Test(slab, a_single_thread_gives_back_a_dry_slab_it_empties)
+{
+	struct kmem_cache *s = mkcache("dry-empty", 256);
+	unsigned int per = objects_per_slab(s);
+	size_t n = 3 * (size_t)per + 1;
+	void **objs = calloc(n, sizeof(void *));
+	struct page *middle;
+
+	cr_assert_not_null(objs);
+	cr_assert_eq(atomic_load(&kmem_nr_threads), 1);
+	kmem_cache_shrink(s);
+	alloc_stamped(s, objs, n, 64, 0);
+	cr_assert_eq(cache_slabs(s), 4);
+	middle = compound_head_of(objs[per]);
+	cr_assert_eq(middle->slab_owner, kmem_current);
+	for (size_t i = per; i < 2 * (size_t)per; i++)
+		kmem_cache_free(s, objs[i]);
+	cr_assert_eq(cache_slabs(s), 3, "the emptied dry slab was kept");
+	for (size_t i = 0; i < n; i++)
+		if (i < per || i >= 2 * (size_t)per)
+			kmem_cache_free(s, objs[i]);
+	cr_assert_eq(live_objects(s), 0);
+	free(objs);
 }
