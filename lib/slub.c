@@ -129,14 +129,19 @@ static __attribute__((noinline)) void *carve_objects(struct kmem_cache *s, struc
 
 		last = MIN(last, (unsigned int)((end + s->size - 1) / s->size));
 	}
-	for (unsigned int i = first; i < last; i++) {
-		p = start + (size_t)i * s->size;
-		if (s->ctor)
-			s->ctor(p);
-		set_freepointer(s, p, i + 1 < last ? p + s->size : NULL);
-	}
+	if (s->ctor)
+		for (unsigned int i = first; i < last; i++)
+			s->ctor(start + (size_t)i * s->size);
+	/* locals: the stores through p could alias s as far as the compiler knows */
+	size_t size = s->size;
+	unsigned int offset = s->offset;
+	char *tail = start + (size_t)(last - 1) * size;
+
+	for (p = start + (size_t)first * size; p < tail; p += size)
+		*(void **)(p + offset) = p + size;
+	*(void **)(tail + offset) = NULL;
 	slab_set_carved(s, slab, last);
-	return start + (size_t)first * s->size;
+	return start + (size_t)first * size;
 }
 
 /* Do the objects carve_objects hands out read as zero but their free pointer? */
