@@ -189,7 +189,7 @@ EXPORT void *SYM(malloc)(size_t size)
 
 	if (likely(size <= KMALLOC_MAX_CACHE_SIZE)) {
 		/* kmalloc caches have ids equal to their size-class index */
-		struct kmem_cache_cpu *c = &t->cpu_slab[kmalloc_index(size)];
+		struct kmem_cache_cpu *c = kmalloc_cpu_slab(t, size);
 		void *obj = c->freelist;
 
 		if (likely(obj != NULL)) {

@@ -106,6 +106,7 @@ struct kmem_cache {
 
 extern struct kmem_cache *kmalloc_caches[KMALLOC_NR_CACHES];
 extern uint8_t kmalloc_size_index_table[KMALLOC_MAX_CACHE_SIZE / 8 + 1];
+extern uint16_t kmalloc_cpu_slab_offset[KMALLOC_MAX_CACHE_SIZE / 8 + 1];
 extern const unsigned int kmalloc_sizes[KMALLOC_NR_CACHES];
 extern pthread_mutex_t slab_mutex;
 extern struct list_head slab_caches;
@@ -132,6 +133,8 @@ _Noreturn void slab_double_free(struct kmem_cache *s, void *obj);
 /* slab_double_free for the inline fast path: not marked noreturn, so the
  * call can be a jump and the fast path needs no stack frame. */
 void slab_free_fast_double(struct kmem_cache *s, void *obj) __attribute__((cold));
+/* The calling thread's free emptied slab, one it owns: give it back or keep it. */
+void slab_emptied(struct kmem_cache *s, struct page *slab);
 
 /*
  * The size class of a kmalloc request of up to KMALLOC_MAX_CACHE_SIZE: one
@@ -141,6 +144,16 @@ void slab_free_fast_double(struct kmem_cache *s, void *obj) __attribute__((cold)
 static inline unsigned int kmalloc_index(size_t size)
 {
 	return kmalloc_size_index_table[(size + 7) >> 3];
+}
+
+/*
+ * malloc's kmem_cache_cpu for a request of up to KMALLOC_MAX_CACHE_SIZE:
+ * the table holds its byte offset in struct kmem_thread, so the fast path
+ * adds it to t with no scaling of the class index.
+ */
+static inline struct kmem_cache_cpu *kmalloc_cpu_slab(struct kmem_thread *t, size_t size)
+{
+	return (struct kmem_cache_cpu *)((char *)t + kmalloc_cpu_slab_offset[(size + 7) >> 3]);
 }
 
 /* The kmem_cache_cpu of cache s for thread t. */
@@ -230,8 +243,8 @@ static inline struct page *compound_head_of(const void *addr)
  * data-dependent branch; malloc finds the active slab's frees when
  * c->freelist runs dry (cpu_slab_take_owner_frees).  The one double free
  * this sees cheaply - the object already at the head of the list - stops
- * the program.  inuse reaching 0 is left to the slow path, which decides
- * whether to give the slab back.  t is always kmem_current: a thread past
+ * the program.  A free that empties the slab calls slab_emptied, which
+ * decides whether to give it back.  t is always kmem_current: a thread past
  * its exit hook runs on kmem_thread_dead, which owns no slab, so an owner
  * test needs no exiting test beside it.  slab_fresh needs no clearing:
  * it is 0 in every slab a thread owns (activation and adoption clear it).
@@ -239,14 +252,15 @@ static inline struct page *compound_head_of(const void *addr)
 static inline bool slab_free_fast(struct kmem_thread *t, struct kmem_cache *s,
 				  struct page *slab, void *obj)
 {
-	if (likely(slab->slab_owner == t) && likely(slab->inuse > 1)) {
+	if (likely(slab->slab_owner == t)) {
 		if (unlikely(obj == slab->freelist)) {
 			slab_free_fast_double(s, obj);
 			return true;
 		}
 		set_freepointer(s, obj, slab->freelist);
 		slab->freelist = obj;
-		slab->inuse--;
+		if (unlikely(--slab->inuse == 0))
+			slab_emptied(s, slab);
 		return true;
 	}
 	return false;

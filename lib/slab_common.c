@@ -36,6 +36,8 @@ const unsigned int kmalloc_sizes[KMALLOC_NR_CACHES] = {
 
 /* Index by (size + 7) / 8 for sizes up to KMALLOC_MAX_CACHE_SIZE. */
 uint8_t kmalloc_size_index_table[KMALLOC_MAX_CACHE_SIZE / 8 + 1];
+/* The same index as offsetof(struct kmem_thread, cpu_slab[index]). */
+uint16_t kmalloc_cpu_slab_offset[KMALLOC_MAX_CACHE_SIZE / 8 + 1];
 
 /* kmem_cache structs and their nodes come from the OS in chunks: the
  * caches are what would otherwise allocate them. */
@@ -230,6 +232,8 @@ int kmem_slab_init(void)
 		while (kmalloc_sizes[c] < size)
 			c++;
 		kmalloc_size_index_table[i] = (uint8_t)c;
+		kmalloc_cpu_slab_offset[i] = (uint16_t)(offsetof(struct kmem_thread, cpu_slab) +
+							c * sizeof(struct kmem_cache_cpu));
 	}
 	pthread_mutex_lock(&slab_mutex);
 	for (unsigned int i = 0; i < KMALLOC_NR_CACHES; i++) {

@@ -678,6 +678,20 @@ _Noreturn void slab_double_free(struct kmem_cache *s, void *obj)
  * compares head with the list it joins, the one such check that costs
  * nothing.
  */
+/*
+ * An owned slab emptied (inuse counts remote frees too, so none are
+ * pending).  Not the active slab, and the thread has other partial slabs:
+ * give it back.
+ */
+static void slab_emptied_cpu(struct kmem_cache *s, struct kmem_cache_cpu *c, struct page *slab)
+{
+	if (slab != c->slab && cpu_partial_has_other(c, slab)) {
+		cpu_partial_del(c, slab);
+		slab->slab_owner = NULL;
+		free_slab(s, slab);
+	}
+}
+
 static void free_to_owned_slab(struct kmem_cache *s, struct kmem_cache_cpu *c,
 			       struct page *slab, void *head, void *tail, unsigned int cnt)
 {
@@ -686,14 +700,13 @@ static void free_to_owned_slab(struct kmem_cache *s, struct kmem_cache_cpu *c,
 	set_freepointer(s, tail, slab->freelist);
 	slab->freelist = head;
 	slab->inuse = (uint16_t)(slab->inuse - cnt);
-	/* Empty (inuse counts remote frees too, so none are pending), not
-	 * the active slab, and the thread has other partial slabs: give it
-	 * back. */
-	if (slab->inuse == 0 && slab != c->slab && cpu_partial_has_other(c, slab)) {
-		cpu_partial_del(c, slab);
-		slab->slab_owner = NULL;
-		free_slab(s, slab);
-	}
+	if (slab->inuse == 0)
+		slab_emptied_cpu(s, c, slab);
+}
+
+void slab_emptied(struct kmem_cache *s, struct page *slab)
+{
+	slab_emptied_cpu(s, thread_cpu_slab(kmem_current, s), slab);
 }
 
 /*
