@@ -5,7 +5,7 @@
  * copy for size classes in malloc().)
  *
  * kfree_fast: a range check, the page descriptor, an exact object check
- * by reciprocal multiply, and a push when the object belongs
+ * by one multiply (slab_offset_valid), and a push when the object belongs
  * to one of the thread's own slabs.
  */
 #ifndef KMEM_KMALLOC_H
@@ -33,9 +33,9 @@ size_t __ksize(const void *p, const char *caller);
  * pa is p's arena offset, already known to be inside the arena.  Returns
  * false when p is neither the start of a slab object that was handed
  * out nor a kmalloc_large block; the caller then takes __kfree, which
- * frees vmalloc areas and reports everything else.  A slab object the thread does not own (or whose free
- * empties the slab) goes straight to slab_free_slowpath, so a remote free
- * checks the pointer once.
+ * frees vmalloc areas and reports everything else.  A slab object the
+ * thread does not own goes straight to slab_free_slowpath, so a remote
+ * free checks the pointer once.
  *
  * An offline section's descriptors read as zero (mem_map is mapped
  * readable from the start), so they fail the PG_slab test like any page

@@ -196,6 +196,7 @@ struct remote_batch {
 	void *head, *tail;
 	unsigned int count;
 };
+
 /*
  * A thread's cache of kmalloc_large blocks (kmalloc.c): blocks of up to
  * LARGE_CACHE_PAGES pages, large_count pages in all, at most large_high,
@@ -232,9 +233,8 @@ struct kmem_thread {
 	uint64_t large_decay_ns;        /* when large_high last decayed */
 	long large_bytes;               /* kmalloc_large bytes it allocated minus freed */
 	void *large_cache[LARGE_CACHE_PAGES + 1];
-	/* Remote frees waiting, per kmalloc cache; remote_batches of them
-	 * are non-empty.  Only the thread itself touches them while it runs. */
-	unsigned int remote_batches;
+	/* Remote frees waiting, per kmalloc cache (slub.c).  Only the
+	 * thread itself touches them while it runs. */
 	struct remote_batch remote[KMALLOC_NR_CACHES];
 	struct per_cpu_pages pcp[];
 };

@@ -671,14 +671,6 @@ _Noreturn void slab_double_free(struct kmem_cache *s, void *obj)
 }
 
 /*
- * The freeing functions below take a chain: head .. tail, cnt objects of
- * slab linked through their free pointers (tail's is overwritten), so
- * that a remote batch goes where a single free would, in one step.  A
- * single free is the chain obj .. obj, cnt = 1.  The double-free check
- * compares head with the list it joins, the one such check that costs
- * nothing.
- */
-/*
  * An owned slab emptied (inuse counts remote frees too, so none are
  * pending).  Not the active slab, and the thread has other partial slabs:
  * give it back.
@@ -692,6 +684,20 @@ static void slab_emptied_cpu(struct kmem_cache *s, struct kmem_cache_cpu *c, str
 	}
 }
 
+void slab_emptied(struct kmem_cache *s, struct page *slab)
+{
+	slab_emptied_cpu(s, thread_cpu_slab(kmem_current, s), slab);
+}
+
+/*
+ * The freeing functions below take a chain: head .. tail, cnt objects of
+ * slab linked through their free pointers (tail's is overwritten), so
+ * that a remote batch goes where a single free would, in one step.  A
+ * single free is the chain obj .. obj, cnt = 1.  The double-free check
+ * compares head with the list it joins, the one such check that costs
+ * nothing.
+ */
+
 static void free_to_owned_slab(struct kmem_cache *s, struct kmem_cache_cpu *c,
 			       struct page *slab, void *head, void *tail, unsigned int cnt)
 {
@@ -702,11 +708,6 @@ static void free_to_owned_slab(struct kmem_cache *s, struct kmem_cache_cpu *c,
 	slab->inuse = (uint16_t)(slab->inuse - cnt);
 	if (slab->inuse == 0)
 		slab_emptied_cpu(s, c, slab);
-}
-
-void slab_emptied(struct kmem_cache *s, struct page *slab)
-{
-	slab_emptied_cpu(s, thread_cpu_slab(kmem_current, s), slab);
 }
 
 /*
@@ -753,7 +754,7 @@ static void free_remote(struct kmem_cache *s, struct page *slab, void *head, voi
  * Free into a slab on its node's partial list, under list_lock, as
  * mm/slub.c's __slab_free does for a slab no CPU has frozen: the objects
  * go on slab->freelist and inuse drops, so a slab that empties is seen
- * at once and, past minpartial, goes back to the page allocator, where
+ * at once and, past min_partial, goes back to the page allocator, where
  * any cache or large block can use its pages.  A remote push would leave
  * it looking in use until some thread took the slab again: a program that
  * frees most of what it built would keep every class's slabs.  Returns
@@ -831,7 +832,6 @@ static void remote_batch_flush(struct kmem_cache *s, struct kmem_thread *t,
 	unsigned int cnt = b->count;
 
 	*b = (struct remote_batch){ 0 };
-	t->remote_batches--;
 	free_chain(s, slab, head, tail, cnt, t);
 }
 
@@ -854,10 +854,13 @@ static void remote_batch_add(struct kmem_cache *s, struct page *slab, void *obj,
 	b->slab = slab;
 	b->head = b->tail = obj;
 	b->count = 1;
-	t->remote_batches++;
 }
 
-/* Kept free of calls but tail calls: a frame here costs every remote free. */
+/*
+ * Every free the fast path could not take: into another thread's slab (a
+ * kmalloc cache's goes into the remote batch), a slab no thread owns, or
+ * by a thread past its exit hook.
+ */
 void slab_free_slowpath(struct kmem_cache *s, struct page *slab, void *obj)
 {
 	struct kmem_thread *t = current_thread();
