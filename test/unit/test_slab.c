@@ -2595,3 +2595,65 @@ Test(slab, a_single_thread_gives_back_a_dry_slab_it_empties)
 	cr_assert_eq(live_objects(s), 0);
 	free(objs);
 }
+
+/*
+ * Frees into full slabs adopt them onto the thread's queue as counted
+ * partial slabs.  With another thread in the process, past
+ * cpu_partial_slabs the oldest go to the node list, where that thread
+ * can allocate from them; with none, the thread keeps them all.
+ */
+static void adopt_full_slabs(bool with_other_thread)
+{
+	struct kmem_cache *s = mkcache(with_other_thread ? "adopt-bound" : "adopt-one", 256);
+	unsigned int per = objects_per_slab(s), max = s->cpu_partial_slabs;
+	size_t nslabs = max + 3, n = nslabs * per, owned = 0, on_node = 0;
+	void **objs = calloc(n, sizeof(void *));
+	struct parked_thread other;
+
+	cr_assert_not_null(objs);
+	if (with_other_thread)
+		parked_start(&other);
+	kmem_cache_shrink(s);
+	alloc_stamped(s, objs, n, 64, 0);
+	cr_assert_eq(distinct_slabs(objs, n), nslabs);
+	kmem_cache_shrink(s);   /* every slab given up full */
+	for (size_t k = 0; k < nslabs; k++)
+		cr_assert_eq(atomic_load(&compound_head_of(objs[k * per])->remote_free),
+			     SLAB_REMOTE_FULL, "slab %zu", k);
+	for (size_t k = 0; k < nslabs; k++)
+		kmem_cache_free(s, objs[k * per]);      /* adopts slab k */
+	for (size_t k = 0; k < nslabs; k++) {
+		struct page *slab = compound_head_of(objs[k * per + 1]);
+
+		if (slab->slab_owner == kmem_current) {
+			cr_assert(on_thread_partial(kmem_current, s, slab), "slab %zu", k);
+			owned++;
+		} else {
+			cr_assert(on_node_partial(s, slab), "slab %zu", k);
+			on_node++;
+		}
+	}
+	if (with_other_thread) {
+		cr_assert_eq(owned, max, "%zu adopted slabs kept, cpu_partial_slabs %u", owned, max);
+		cr_assert_eq(on_node, nslabs - max);
+		cr_assert(on_node_partial(s, compound_head_of(objs[1])), "not the oldest given up");
+		parked_stop(&other);
+	} else {
+		cr_assert_eq(owned, nslabs);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (i % per)
+			kmem_cache_free(s, objs[i]);
+	cr_assert_eq(live_objects(s), 0);
+	free(objs);
+}
+
+Test(slab, adopted_slabs_past_cpu_partial_go_to_the_node_with_other_threads)
+{
+	adopt_full_slabs(true);
+}
+
+Test(slab, a_single_thread_keeps_every_slab_it_adopts)
+{
+	adopt_full_slabs(false);
+}
