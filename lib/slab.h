@@ -204,7 +204,7 @@ static inline bool slab_offset_starts_slot(const struct kmem_cache *s, uint32_t 
 static inline bool slab_offset_valid(const struct kmem_cache *s, const struct page *slab,
 				     uint32_t off)
 {
-	return (uint64_t)off * s->slot_magic < s->slot_magic && off < slab->carved_end;
+	return off < slab->carved_end && (uint64_t)off * s->slot_magic < s->slot_magic;
 }
 
 static_assert((PAGE_SIZE << SLUB_MAX_ORDER) <= UINT16_MAX, "carved_end holds a slab's size");
