@@ -184,12 +184,10 @@ static __attribute__((noinline)) void *malloc_slow(size_t size, gfp_t gfp)
 
 EXPORT void *SYM(malloc)(size_t size)
 {
-	/* A thread's first call finds kmem_thread_unset's empty lists. */
-	struct kmem_thread *t = kmem_current;
-
 	if (likely(size <= KMALLOC_MAX_CACHE_SIZE)) {
-		/* kmalloc caches have ids equal to their size-class index */
-		struct kmem_cache_cpu *c = kmalloc_cpu_slab(t, size);
+		/* A thread's first call finds kmem_thread_unset's empty lists;
+		 * kmalloc caches have ids equal to their size-class index. */
+		struct kmem_cache_cpu *c = kmalloc_cpu_slab(kmem_current, size);
 		void *obj = c->freelist;
 
 		if (likely(obj != NULL)) {
