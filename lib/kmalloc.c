@@ -397,6 +397,14 @@ large_cache_pop(struct kmem_thread *t, unsigned long nr, size_t size, gfp_t gfp)
 	return block;
 }
 
+/* Can t's large cache serve a block of nr pages with this alignment and node? */
+static inline bool large_cache_serves(const struct kmem_thread *t, unsigned long nr,
+				      size_t align, int nid)
+{
+	return likely(nr <= LARGE_CACHE_PAGES) && likely(align <= PAGE_SIZE) &&
+	       likely(nid == NUMA_NO_NODE) && likely(!t->exiting);
+}
+
 static __attribute__((noinline)) void *
 kmalloc_large_slow(size_t size, size_t align, gfp_t gfp, int nid)
 {
@@ -406,8 +414,8 @@ kmalloc_large_slow(size_t size, size_t align, gfp_t gfp, int nid)
 
 	if (MAX(size, align) > (PAGE_SIZE << MAX_ORDER))
 		return vmalloc_area_alloc(size, align, gfp & __GFP_ZERO);
-	if (nr <= LARGE_CACHE_PAGES && align <= PAGE_SIZE && nid == NUMA_NO_NODE &&
-	    likely(!t->exiting)) {
+	if (large_cache_serves(t, nr, align, nid)) {
+		/* the fast path's pop, again: an unset thread has just been set up */
 		void *block = large_cache_pop(t, nr, size, gfp);
 
 		if (block)
@@ -427,8 +435,7 @@ void *kmalloc_large_aligned(size_t size, size_t align, gfp_t gfp, int nid)
 	struct kmem_thread *t = kmem_current;
 	unsigned long nr = (size + PAGE_SIZE - 1) >> PAGE_SHIFT;
 
-	if (likely(nr <= LARGE_CACHE_PAGES) && likely(align <= PAGE_SIZE) &&
-	    likely(nid == NUMA_NO_NODE) && likely(!t->exiting)) {
+	if (large_cache_serves(t, nr, align, nid)) {
 		void *block = large_cache_pop(t, nr, size, gfp);
 
 		if (likely(block))
@@ -581,9 +588,8 @@ _Noreturn void kfree_bad(const void *p, const char *caller)
 		if (page->flags & PG_slab) {
 			struct kmem_cache *s = page->slab_cache;
 			uint32_t off = (uint32_t)((const char *)p - (const char *)slab_address(page));
-			uint32_t idx;
 
-			if (slab_offset_starts_slot(s, off, &idx) && idx < page->objects)
+			if (slab_offset_starts_slot(s, off) && off / s->size < page->objects)
 				kmem_panic("%s(): invalid pointer %p: object of cache %s never allocated",
 					   caller, p, s->name);
 			kmem_panic("%s(): invalid pointer %p: not the start of an object of cache %s",

@@ -10,9 +10,9 @@
  * Layout of struct page (64 bytes, one cache line, checked by
  * static_assert), a union per owner as in the kernel:
  *   flags        PG_* state bits
- *   carved_end   slab head only: bytes of the slab carved so far
  *   order        order of the block this page heads (buddy, pcp, allocated, slab)
  *   migratetype  the free list a free block sits on
+ *   carved_end   slab head only: bytes of the slab carved so far
  *   buddy/pcp:   lru (free list link), private
  *   slab:        slab_list, slab_cache, freelist, remote_free, slab_owner,
  *                inuse, objects, carved (see slub.c)

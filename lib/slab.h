@@ -75,7 +75,6 @@ struct kmem_cache_node {
 struct kmem_cache {
 	/* Read by the fast paths. */
 	unsigned int size;              /* stride: object + free pointer + padding */
-	uint32_t reciprocal_size;       /* ceil(2^32 / size): offset -> index without a divide */
 	unsigned int object_size;       /* what the user asked for */
 	unsigned int offset;            /* free pointer offset within an object */
 	unsigned int id;                /* index of kmem_cache_cpu in a thread */
@@ -184,27 +183,28 @@ static inline unsigned int slab_uncarved(const struct page *slab)
 	return (unsigned int)(slab->objects - slab->carved);
 }
 
-/* Does an object slot start at off (bytes from the slab's start)?  *idx is its index. */
-static inline bool slab_offset_starts_slot(const struct kmem_cache *s, uint32_t off,
-					   uint32_t *idx)
+/*
+ * Does an object slot start at off (bytes from the slab's start)?  The
+ * test of Lemire, Kaser and Kurz: off * ceil(2^64 / size) wraps below
+ * that magic exactly when size divides off, for any off below 2^32.  One
+ * multiply and no index.
+ */
+static inline bool slab_offset_starts_slot(const struct kmem_cache *s, uint32_t off)
 {
-	*idx = (uint32_t)(((uint64_t)off * s->reciprocal_size) >> 32);
-	return *idx * s->size == off;
+	return (uint64_t)off * s->slot_magic < s->slot_magic;
 }
 
 /*
  * Is off (bytes from the slab's start, below its size) the start of an
- * object that was ever handed out?  A multiple of size by the test of
- * Lemire, Kaser and Kurz (off * ceil(2^64 / size) wraps below the magic
- * exactly when size divides off, for any off below 2^32): one multiply
- * and no index.  The carved_end bound rejects uncarved objects, and with
- * them the leftover after the last object; it sits in the descriptor's
- * cache line that free reads anyway.
+ * object that was ever handed out?  The carved_end bound rejects uncarved
+ * objects, and with them the leftover after the last object; it sits in
+ * the descriptor's cache line that free reads anyway, and is tested first
+ * so that the multiply may consume off.
  */
 static inline bool slab_offset_valid(const struct kmem_cache *s, const struct page *slab,
 				     uint32_t off)
 {
-	return off < slab->carved_end && (uint64_t)off * s->slot_magic < s->slot_magic;
+	return off < slab->carved_end && slab_offset_starts_slot(s, off);
 }
 
 static_assert((PAGE_SIZE << SLUB_MAX_ORDER) <= UINT16_MAX, "carved_end holds a slab's size");

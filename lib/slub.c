@@ -80,7 +80,6 @@ int calculate_sizes(struct kmem_cache *s)
 	if (size > (PAGE_SIZE << SLUB_MAX_ORDER))
 		return -1;
 	s->size = size;
-	s->reciprocal_size = (uint32_t)(((1ULL << 32) + size - 1) / size);
 	s->slot_magic = UINT64_MAX / size + 1;
 	s->order = calculate_order(size);
 	s->objects = order_objects(s->order, size);
@@ -501,20 +500,21 @@ static void put_cpu_partial(struct kmem_cache *s, struct kmem_cache_cpu *c,
 static void retire_slab(struct kmem_cache *s, struct kmem_cache_cpu *c)
 {
 	struct page *slab = c->slab, *old, *next;
+	unsigned int max = cpu_partial_dry_max(s);
 
 	slab->freelist = NULL;          /* no owner frees: inuse == objects */
 	slab->slab_state = SLAB_STATE_DRY;
 	c->slab = NULL;
 	list_add_tail(&slab->slab_list, &c->partial);
 	c->nr_partial += CPU_PARTIAL_DRY_ONE;
-	if (cpu_partial_dry(c) <= cpu_partial_dry_max(s))
+	if (cpu_partial_dry(c) <= max)
 		return;
 	/* the oldest dry slabs, down to the bound, in one pass */
 	list_for_each_entry_safe(old, next, &c->partial, slab_list) {
 		if (!slab_counted(old)) {
 			cpu_partial_del(c, old);
 			unfreeze_slab(s, old);
-			if (cpu_partial_dry(c) <= cpu_partial_dry_max(s))
+			if (cpu_partial_dry(c) <= max)
 				return;
 		}
 	}
