@@ -186,6 +186,13 @@ static inline bool pcp_allowed_order(unsigned int order)
 #define KMALLOC_NR_CACHES  57   /* kmalloc-8 .. kmalloc-8192: ids 0..56 */
 
 /*
+ * Empty slabs a thread keeps, over all its caches: at most
+ * KEPT_EMPTY_SLOTS slabs of KEPT_EMPTY_PAGES pages in all (slub.c).
+ */
+#define KEPT_EMPTY_SLOTS        4
+#define KEPT_EMPTY_PAGES        8
+
+/*
  * A thread's frees into one slab that another thread owns, waiting to go
  * onto its remote list together (slub.c: remote_batch_add).  head is the
  * last object freed, tail the first; the chain is linked through the
@@ -236,6 +243,11 @@ struct kmem_thread {
 	/* Remote frees waiting, per kmalloc cache (slub.c).  Only the
 	 * thread itself touches them while it runs. */
 	struct remote_batch remote[KMALLOC_NR_CACHES];
+	/* Empty slabs the thread keeps queued, oldest first from
+	 * kept_empty_next (slub.c); NULL slots are free. */
+	struct page *kept_empty[KEPT_EMPTY_SLOTS];
+	unsigned int kept_empty_next;
+	unsigned int kept_empty_pages;  /* pages of the slabs in kept_empty */
 	struct per_cpu_pages pcp[];
 };
 

@@ -2657,3 +2657,144 @@ Test(slab, a_single_thread_keeps_every_slab_it_adopts)
 {
 	adopt_full_slabs(false);
 }
+
+/* ---- empty slabs a thread keeps ----------------------------------------- */
+
+/*
+ * per + 1 objects of s, then the first slab's per freed: it empties while
+ * the second is the active slab.  Returns the emptied slab.
+ */
+static struct page *empty_one_slab(struct kmem_cache *s, void **objs, unsigned int per)
+{
+	struct page *first;
+
+	for (unsigned int i = 0; i <= per; i++) {
+		objs[i] = kmem_cache_alloc(s, GFP_KERNEL);
+		cr_assert_not_null(objs[i]);
+	}
+	first = compound_head_of(objs[0]);
+	cr_assert_eq(compound_head_of(objs[per - 1]), first);
+	cr_assert_neq(compound_head_of(objs[per]), first);
+	for (unsigned int i = 0; i < per; i++)
+		kmem_cache_free(s, objs[i]);
+	return first;
+}
+
+static bool kept_empty(struct kmem_thread *t, struct page *slab)
+{
+	for (unsigned int i = 0; i < KEPT_EMPTY_SLOTS; i++)
+		if (t->kept_empty[i] == slab)
+			return true;
+	return false;
+}
+
+Test(slab, a_slab_that_empties_is_kept_for_the_next_swing)
+{
+	struct kmem_cache *s = mkcache("swing", 256);
+	unsigned int per = objects_per_slab(s);
+	void **objs = calloc(2 * (size_t)per + 1, sizeof(void *));
+	struct page *first;
+	unsigned long allocated;
+
+	cr_assert_not_null(objs);
+	first = empty_one_slab(s, objs, per);
+	cr_assert_eq(cache_slabs(s), 2, "the emptied slab was given back");
+	cr_assert(on_thread_partial(kmem_current, s, first));
+	cr_assert(kept_empty(kmem_current, first));
+	allocated = atomic_load(&s->slabs_allocated);
+	/* the active slab's per - 1 free objects, then the kept slab's */
+	for (unsigned int i = 0; i < per; i++)
+		objs[per + 1 + i] = kmem_cache_alloc(s, GFP_KERNEL);
+	cr_assert_eq(atomic_load(&s->slabs_allocated), allocated, "a new slab for the swing");
+	cr_assert_eq(compound_head_of(objs[2 * per]), first);
+	cr_assert_not(kept_empty(kmem_current, first), "an active slab is still listed as kept");
+	for (unsigned int i = per; i <= 2 * per; i++)
+		kmem_cache_free(s, objs[i]);
+	cr_assert_eq(live_objects(s), 0);
+	free(objs);
+}
+
+/*
+ * Each cache here keeps one emptied slab.  Past KEPT_EMPTY_SLOTS slabs,
+ * or KEPT_EMPTY_PAGES pages, the oldest kept slabs go back, whatever
+ * their cache.
+ */
+Test(slab, the_empty_slabs_a_thread_keeps_are_bounded_oldest_first)
+{
+	enum { NCACHES = KEPT_EMPTY_SLOTS + 1 };
+	struct kmem_cache *small[NCACHES], *big = mkcache("kept-big", 4096);
+	struct page *kept[NCACHES], *big_slab;
+	void **objs[NCACHES + 1];
+	unsigned int per[NCACHES + 1];
+	struct kmem_thread *t;
+
+	cr_assert_eq(big->order, 3);
+	cr_assert_leq(1u << big->order, KEPT_EMPTY_PAGES);
+	cr_assert_gt(NCACHES, KEPT_EMPTY_PAGES >> big->order);
+	for (int i = 0; i < NCACHES; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "kept-%d", i);
+		small[i] = mkcache(name, 256);
+		cr_assert_eq(small[i]->order, 0);
+		per[i] = objects_per_slab(small[i]);
+		objs[i] = calloc(per[i] + 1, sizeof(void *));
+		cr_assert_not_null(objs[i]);
+		kept[i] = empty_one_slab(small[i], objs[i], per[i]);
+		t = kmem_current;       /* the thread's state exists by now */
+		cr_assert(kept_empty(t, kept[i]), "cache %d", i);
+	}
+	/* one slot too few: the first cache's slab went back */
+	cr_assert_eq(cache_slabs(small[0]), 1);
+	cr_assert_eq(atomic_load(&small[0]->slabs_freed), 1);
+	for (int i = 1; i < NCACHES; i++) {
+		cr_assert_eq(cache_slabs(small[i]), 2, "cache %d", i);
+		cr_assert(on_thread_partial(t, small[i], kept[i]), "cache %d", i);
+	}
+	cr_assert_eq(t->kept_empty_pages, KEPT_EMPTY_SLOTS);
+
+	/* an order-3 slab: the pages bound sends back the small ones before it */
+	per[NCACHES] = objects_per_slab(big);
+	objs[NCACHES] = calloc(per[NCACHES] + 1, sizeof(void *));
+	cr_assert_not_null(objs[NCACHES]);
+	big_slab = empty_one_slab(big, objs[NCACHES], per[NCACHES]);
+	cr_assert(kept_empty(t, big_slab));
+	cr_assert_leq(t->kept_empty_pages, KEPT_EMPTY_PAGES);
+	/* the newest small ones that fit beside it stay (none, at 8 pages) */
+	int fit = (int)MIN(KEPT_EMPTY_SLOTS - 1u, KEPT_EMPTY_PAGES - (1u << big->order));
+
+	for (int i = 1; i < NCACHES; i++)
+		cr_assert_eq(kept_empty(t, kept[i]), i >= NCACHES - fit, "cache %d", i);
+
+	for (int i = 0; i <= NCACHES; i++) {
+		struct kmem_cache *s = i < NCACHES ? small[i] : big;
+
+		kmem_cache_free(s, objs[i][per[i]]);
+		cr_assert_eq(live_objects(s), 0);
+		free(objs[i]);
+	}
+}
+
+/* A thread that exits keeping empty slabs hands them over like any other. */
+static void *keep_and_exit(void *arg)
+{
+	struct kmem_cache *s = arg;
+	unsigned int per = objects_per_slab(s);
+	void **objs = calloc(per + 1, sizeof(void *));
+
+	cr_assert_not_null(objs);
+	cr_assert(kept_empty(kmem_current, empty_one_slab(s, objs, per)));
+	kmem_cache_free(s, objs[per]);
+	free(objs);
+	return NULL;
+}
+
+Test(slab, a_thread_exiting_with_kept_empty_slabs_gives_them_up)
+{
+	struct kmem_cache *s = mkcache("kept-exit", 256);
+
+	run_thread(keep_and_exit, s);
+	cr_assert_eq(live_objects(s), 0);
+	kmem_cache_shrink(s);
+	cr_assert_eq(cache_slabs(s), 0);
+}
