@@ -355,6 +355,34 @@ static void free_twice_in_partial_slab(void *arg)
 	kmem_free(first);
 }
 
+/* realloc checks an arena pointer as free does, whichever path takes it */
+static void realloc_interior(void *arg)
+{
+	char *p = kmem_malloc(100);
+
+	kmem_realloc(p + 16, 200);
+}
+
+static void realloc_interior_in_tail_page(void *arg)
+{
+	char *p = NULL;
+
+	/* kmalloc-832 slabs are 4 pages: an object that starts past the first */
+	for (int i = 0; i < 32 && !(p && (__virt_to_page(p)->flags & PG_tail)); i++)
+		p = kmem_malloc(800);
+	cr_assert(__virt_to_page(p)->flags & PG_tail, "no object of kmalloc-832 in a tail page");
+	kmem_realloc(p + 32, 700);
+}
+
+/* a realloc that moved freed the old block: freeing it again is a double free */
+static void free_after_realloc_moved(void *arg)
+{
+	char *p = kmem_malloc(100), *q = kmem_realloc(p, 1000);
+
+	cr_assert_neq(q, p);
+	kmem_free(p);
+}
+
 static void realloc_foreign(void *arg)
 {
 	static char buf[64];
@@ -369,6 +397,11 @@ Test(malloc, bad_frees_stop_the_program)
 	expect_death(free_twice, NULL, "double free");
 	expect_death(free_large_twice, NULL, "double free");
 	expect_death(realloc_foreign, NULL, "kmem: realloc(): invalid pointer");
+	expect_death(realloc_interior, NULL, "realloc(): invalid pointer 0x");
+	expect_death(realloc_interior, NULL, "not the start of an object of cache kmalloc-112");
+	expect_death(realloc_interior_in_tail_page, NULL,
+		     "not the start of an object of cache kmalloc-832");
+	expect_death(free_after_realloc_moved, NULL, "double free");
 }
 
 Test(malloc, bad_frees_the_fast_path_sees)
