@@ -234,6 +234,37 @@ Test(malloc, calloc_zeroes_recycled_memory)
 	kmem_free(z);
 }
 
+/*
+ * calloc's fast path takes objects from the thread's freelist: recycled
+ * ones, and fresh ones whose slab reads as zero.  Either way the whole
+ * usable size reads as zero, as for kzalloc.
+ */
+Test(malloc, calloc_zeroes_whole_objects_fresh_and_recycled)
+{
+	enum { N = 300 };
+	static const size_t sizes[] = { 8, 24, 100, 500, 1000, 4000, 8192 };
+	unsigned char *p[N];
+
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		size_t size = sizes[k];
+
+		for (int round = 0; round < 2; round++) {
+			for (int i = 0; i < N; i++) {
+				/* round 0: mostly fresh objects; round 1: the ones dirtied below */
+				p[i] = i % 2 ? kmem_calloc(size / 4, 4) : kmem_calloc(1, size);
+				cr_assert_not_null(p[i]);
+				for (size_t j = 0; j < kmem_malloc_usable_size(p[i]); j++)
+					cr_assert_eq(p[i][j], 0, "size %zu round %d object %d byte %zu",
+						     size, round, i, j);
+			}
+			for (int i = 0; i < N; i++) {
+				memset(p[i], 0xff, kmem_malloc_usable_size(p[i]));
+				kmem_free(p[i]);
+			}
+		}
+	}
+}
+
 Test(malloc, mallinfo2_follows_live_allocations)
 {
 	struct mallinfo2 before = kmem_mallinfo2(), during, after;
