@@ -964,6 +964,10 @@ void slab_flush_thread(struct kmem_thread *t)
 		}
 		memset(c, 0, sizeof(*c));
 	}
+	/* every kept slab left the queues above; a reused state starts empty */
+	memset(t->kept_empty, 0, sizeof(t->kept_empty));
+	t->kept_empty_next = 0;
+	t->kept_empty_pages = 0;
 	pthread_mutex_unlock(&slab_mutex);
 }
 
