@@ -1,8 +1,8 @@
 /*
  * vmalloc.c - the vmalloc area: allocations above the largest buddy block
  * (4 MiB), each in its own range of one large reserved region, mapped on
- * demand and grown or moved with mremap, so realloc of a huge block never
- * copies.
+ * demand and grown or moved with mremap, so realloc of a huge block does
+ * not copy (but see realloc_by_copy).
  *
  * Each allocation's range is [alignment slack][header page][data][guard
  * gap of at least one page]; the header records the sizes.  Free ranges
@@ -377,8 +377,27 @@ void vmalloc_area_free(const void *p)
 }
 
 /*
+ * mremap moves one mapping only.  A block that mremap moved keeps the
+ * page offset of its old address, so growing it in place afterwards maps
+ * pages that cannot merge with it into a second mapping, and the next
+ * move fails (EFAULT): realloc returned NULL with memory to spare.  Such
+ * a block moves by copy instead, into a new block that is one mapping.
+ */
+static void *realloc_by_copy(void *p, size_t old_size, size_t size)
+{
+	void *q = vmalloc_area_alloc(size, PAGE_SIZE, false);
+
+	if (!q)
+		return NULL;
+	memcpy(q, p, MIN(old_size, size));
+	vmalloc_area_free(p);
+	return q;
+}
+
+/*
  * Resize in place where the range has room or the next range is free;
- * otherwise move the pages with mremap into a new range (no copy).
+ * otherwise move the pages with mremap into a new range (no copy), or copy
+ * them where mremap cannot (realloc_by_copy).
  */
 void *vmalloc_area_realloc(void *p, size_t size)
 {
@@ -440,8 +459,7 @@ void *vmalloc_area_realloc(void *p, size_t size)
 			pthread_mutex_lock(&vmap_lock);
 			put_range(start, len);
 			pthread_mutex_unlock(&vmap_lock);
-			errno = ENOMEM;
-			return NULL;
+			return realloc_by_copy(p, h->size, size);
 		}
 		/* mremap left a hole where the block was: reserve it again.
 		 * (h moved with the pages: only the saved values are valid.) */

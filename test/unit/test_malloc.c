@@ -133,6 +133,39 @@ Test(malloc, realloc_growth_past_1mib_moves_to_the_vmalloc_area)
 	kmem_free(q);
 }
 
+/*
+ * A vmalloc-area block that mremap moved, then grew in place, spans two
+ * mappings, which mremap cannot move together: the next move copies.
+ * (It returned NULL with ENOMEM.)
+ */
+Test(malloc, realloc_moves_a_block_grown_in_place_after_a_move)
+{
+	const size_t M = 1 << 20, P = 4096;
+	unsigned char *a = kmem_realloc(kmem_malloc(M), 2 * M);
+	unsigned char *b = kmem_realloc(kmem_malloc(M), 2 * M);
+	unsigned char *c;
+
+	cr_assert(vmalloc_contains(a) && vmalloc_contains(b));
+	memset(a, 0x5a, 2 * M);
+	cr_assert_gt(b, a);
+	cr_assert_lt(b - a, 2 * M + 8 * P, "premise: b's range follows a's");
+	unsigned char *moved = kmem_realloc(a, 2 * M + 3 * P);
+	cr_assert_neq(moved, a, "premise: a cannot grow in place past b");
+	cr_assert_eq(kmem_realloc(moved, 2 * M + 5 * P), moved, "premise: then it grows in place");
+	c = kmem_realloc(kmem_malloc(M), 3 * M);        /* too big for a's old range */
+	cr_assert_gt(c, moved);
+	cr_assert_lt(c - moved, 2 * M + 16 * P, "premise: c's range follows the moved block's");
+	a = kmem_realloc(moved, 2 * M + 40 * P);
+	cr_assert_not_null(a, "errno %d", errno);
+	cr_assert_neq(a, moved);
+	for (size_t i = 0; i < 2 * M; i += P / 2)
+		cr_assert_eq(a[i], 0x5a, "byte %zu", i);
+	memset(a, 0x5b, 2 * M + 40 * P);
+	kmem_free(a);
+	kmem_free(b);
+	kmem_free(c);
+}
+
 Test(malloc, impossible_sizes_fail_with_enomem)
 {
 	void *p = kmem_malloc(16), *out = (void *)1;
