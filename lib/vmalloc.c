@@ -383,13 +383,14 @@ void vmalloc_area_free(const void *p)
  * move fails (EFAULT): realloc returned NULL with memory to spare.  Such
  * a block moves by copy instead, into a new block that is one mapping.
  */
-static void *realloc_by_copy(void *p, size_t old_size, size_t size)
+static void *realloc_by_copy(void *p, size_t old_mapped, size_t size)
 {
 	void *q = vmalloc_area_alloc(size, PAGE_SIZE, false);
 
 	if (!q)
 		return NULL;
-	memcpy(q, p, MIN(old_size, size));
+	/* all of the usable size: realloc keeps a block that shrank (h->size) */
+	memcpy(q, p, MIN(old_mapped, size));
 	vmalloc_area_free(p);
 	return q;
 }
@@ -459,7 +460,7 @@ void *vmalloc_area_realloc(void *p, size_t size)
 			pthread_mutex_lock(&vmap_lock);
 			put_range(start, len);
 			pthread_mutex_unlock(&vmap_lock);
-			return realloc_by_copy(p, h->size, size);
+			return realloc_by_copy(p, h->mapped, size);
 		}
 		/* mremap left a hole where the block was: reserve it again.
 		 * (h moved with the pages: only the saved values are valid.) */
