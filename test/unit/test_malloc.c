@@ -102,27 +102,27 @@ Test(malloc, realloc_keeps_contents_and_does_not_move_when_it_fits)
 }
 
 /*
- * A buffer growing past 1 MiB moves to the vmalloc area, where growing
+ * A buffer growing past 128 KiB moves to the vmalloc area, where growing
  * further moves no bytes; once a huge buffer is freed, the next buffer to
  * grow there takes its block, however large, rather than new memory.
  */
-Test(malloc, realloc_growth_past_1mib_moves_to_the_vmalloc_area)
+Test(malloc, realloc_growth_past_128kib_moves_to_the_vmalloc_area)
 {
-	unsigned char *p = kmem_malloc(512 << 10), *q, *huge;
+	unsigned char *p = kmem_malloc(64 << 10), *q, *huge;
 
-	memset(p, 0x33, 512 << 10);
-	q = kmem_realloc(p, 1 << 20);
-	cr_assert_not(vmalloc_contains(q), "1 MiB still comes from the buddy allocator");
-	p = kmem_realloc(q, (1 << 20) + 1);
+	memset(p, 0x33, 64 << 10);
+	q = kmem_realloc(p, 128 << 10);
+	cr_assert_not(vmalloc_contains(q), "128 KiB still comes from the buddy allocator");
+	p = kmem_realloc(q, (128 << 10) + 1);
 	cr_assert(vmalloc_contains(p));
-	cr_assert_geq(kmem_malloc_usable_size(p), 3 << 19, "half as much again of room");
-	for (size_t i = 0; i < (512 << 10); i += 4093)
+	cr_assert_geq(kmem_malloc_usable_size(p), 3 << 16, "half as much again of room");
+	for (size_t i = 0; i < (64 << 10); i += 4093)
 		cr_assert_eq(p[i], 0x33);
 	for (size_t size = 2 << 20; size <= (16 << 20); size *= 2) {
 		p = kmem_realloc(p, size);
 		cr_assert_not_null(p);
 		cr_assert_eq(p[4093], 0x33);
-		memset(p + (512 << 10), 0x44, size - (512 << 10));
+		memset(p + (64 << 10), 0x44, size - (64 << 10));
 	}
 	huge = p;
 	kmem_free(p);
