@@ -453,14 +453,14 @@ static inline bool slab_dry(const struct page *slab)
  * cache stays queued, so that a cache whose use swings across a slab
  * boundary does not allocate, carve and free a slab each swing (9 objects
  * of 4 KiB allocated and freed in a loop: 3x the instructions without).
- * But one per cache is a slab for every size class the thread used: 8
- * pages each for the classes from 2304 bytes up, 10 such slabs at any
- * time in bench/alloc_bench's threads-1 (of its 281 arena pages), for an
- * average of one live object per class.  So a thread keeps at most
- * KEPT_EMPTY_SLOTS of them, KEPT_EMPTY_PAGES pages in all, and the oldest
- * go first.  kept_empty[] lists them in the order kept, from
- * kept_empty_next round; a slot is cleared when its slab leaves the queue
- * (cpu_partial_del), whatever takes it.
+ * But one per cache is a slab for every size class the thread used, 8
+ * pages each for the classes from 2304 bytes up: at one moment of
+ * bench/alloc_bench's threads-1, 9 such slabs held 72 of its 272
+ * resident arena pages, for one live object per class on average.  So a
+ * thread keeps at most KEPT_EMPTY_SLOTS of them, KEPT_EMPTY_PAGES pages
+ * in all, and the oldest go first.  kept_empty[] lists them in the order
+ * kept, from kept_empty_next round; a slot is cleared when its slab
+ * leaves the queue (cpu_partial_del), whatever takes it.
  */
 #define SLAB_STATE_KEPT_EMPTY   0x4
 
