@@ -274,13 +274,46 @@ EXPORT void *SYM(calloc)(size_t n, size_t size)
 	return calloc_slow(n, size);
 }
 
-EXPORT size_t SYM(malloc_usable_size)(void *p)
+/*
+ * The slab holding p when p is an object that starts in the head page of
+ * a slab, as free's fast path checks it; NULL for anything else (NULL, a
+ * tail-page object, a large block, a bad pointer), which the caller's
+ * slow path sorts out.  Used where that is most of the traffic: realloc,
+ * and malloc_usable_size, which some programs call on every malloc and
+ * free (redis counts its memory so).
+ */
+static inline struct page *slab_head_object(const void *p)
+{
+	uintptr_t pa = __pa(p);
+	struct page *page;
+
+	/* NULL and kmem not yet up fail the range test */
+	if (unlikely((pa >> PAGE_SHIFT) >= max_pfn))
+		return NULL;
+	page = __pfn_to_page(pa >> PAGE_SHIFT);
+	if (unlikely(!(page->flags & PG_slab)) ||
+	    unlikely(!slab_offset_valid(page->slab_cache, page,
+					(uint32_t)pa & (uint32_t)(PAGE_SIZE - 1))))
+		return NULL;
+	return page;
+}
+
+static __attribute__((noinline)) size_t malloc_usable_size_slow(void *p)
 {
 	if (!p)
 		return 0;
 	if (kmem_owns(p))
 		return __ksize(p, "malloc_usable_size");
 	return foreign_usable_size(p, "malloc_usable_size");
+}
+
+EXPORT size_t SYM(malloc_usable_size)(void *p)
+{
+	struct page *page = slab_head_object(p);
+
+	if (likely(page))
+		return page->slab_cache->object_size;
+	return malloc_usable_size_slow(p);
 }
 
 static __attribute__((noinline)) void *realloc_slow(void *p, size_t size)
@@ -370,21 +403,17 @@ static __attribute__((noinline)) void *realloc_slow(void *p, size_t size)
  */
 EXPORT void *SYM(realloc)(void *p, size_t size)
 {
-	uintptr_t pa = __pa(p);
 	struct page *page;
 	struct kmem_cache *s;
 	size_t old, want;
 	void *q;
 
-	/* NULL, size 0 and kmem not yet up fail the first test */
-	if (unlikely((pa >> PAGE_SHIFT) >= max_pfn || size - 1 >= KMALLOC_MAX_CACHE_SIZE))
+	if (unlikely(size - 1 >= KMALLOC_MAX_CACHE_SIZE))  /* size 0 too */
 		return realloc_slow(p, size);
-	page = __pfn_to_page(pa >> PAGE_SHIFT);
-	if (unlikely(!(page->flags & PG_slab)))
+	page = slab_head_object(p);
+	if (unlikely(!page))
 		return realloc_slow(p, size);
 	s = page->slab_cache;
-	if (unlikely(!slab_offset_valid(s, page, (uint32_t)pa & (uint32_t)(PAGE_SIZE - 1))))
-		return realloc_slow(p, size);
 	old = s->object_size;
 	if (size <= old) {
 		if (likely(size > old / 2))

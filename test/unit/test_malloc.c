@@ -60,6 +60,33 @@ Test(malloc, alignment_is_16_and_usable_size_holds)
 	}
 }
 
+/*
+ * malloc_usable_size is the size class, whether the object starts in its
+ * slab's head page (the fast path) or in a later page (__ksize).
+ */
+Test(malloc, usable_size_is_the_class_size_in_every_page_of_a_slab)
+{
+	for (unsigned int i = 0; i < KMALLOC_NR_CACHES; i++) {
+		unsigned int size = kmalloc_sizes[i];
+		void *p[64];
+		int head = 0, tail = 0;
+
+		for (int k = 0; k < 64; k++) {
+			p[k] = kmem_malloc(size);
+			cr_assert_eq(kmem_malloc_usable_size(p[k]), size, "kmalloc-%u", size);
+			if (__virt_to_page(p[k])->flags & PG_tail)
+				tail++;
+			else
+				head++;
+		}
+		cr_assert_gt(head, 0, "kmalloc-%u", size);
+		if (compound_head_of(p[0])->slab_cache->order > 0 && size <= 4096)
+			cr_assert_gt(tail, 0, "kmalloc-%u: no object in a tail page", size);
+		for (int k = 0; k < 64; k++)
+			kmem_free(p[k]);
+	}
+}
+
 Test(malloc, realloc_keeps_contents_and_does_not_move_when_it_fits)
 {
 	unsigned char *p = kmem_malloc(100), *q;
@@ -514,6 +541,13 @@ static void realloc_interior_in_tail_page(void *arg)
 	kmem_realloc(p + 32, 700);
 }
 
+static void usable_size_interior(void *arg)
+{
+	char *p = kmem_malloc(100);
+
+	kmem_malloc_usable_size(p + 16);
+}
+
 /* a realloc that moved freed the old block: freeing it again is a double free */
 static void free_after_realloc_moved(void *arg)
 {
@@ -542,6 +576,10 @@ Test(malloc, bad_frees_stop_the_program)
 	expect_death(realloc_interior_in_tail_page, NULL,
 		     "not the start of an object of cache kmalloc-832");
 	expect_death(free_after_realloc_moved, NULL, "double free");
+	expect_death(usable_size_interior, NULL,
+		     "malloc_usable_size(): invalid pointer");
+	expect_death(usable_size_interior, NULL,
+		     "not the start of an object of cache kmalloc-112");
 }
 
 Test(malloc, bad_frees_the_fast_path_sees)
