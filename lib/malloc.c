@@ -316,6 +316,22 @@ EXPORT size_t SYM(malloc_usable_size)(void *p)
 	return malloc_usable_size_slow(p);
 }
 
+/*
+ * realloc's two size rules, shared by realloc_slow, which explains them,
+ * and realloc's fast path: a block shrinking to more than half its
+ * usable size stays where it is, and a block that grows gets half as
+ * much again of room.
+ */
+static inline bool realloc_shrink_stays(size_t old, size_t size)
+{
+	return size > old / 2;
+}
+
+static inline size_t realloc_room(size_t old, size_t size)
+{
+	return MAX(size, old + old / 2);
+}
+
 static __attribute__((noinline)) void *realloc_slow(void *p, size_t size)
 {
 	size_t old;
@@ -350,7 +366,7 @@ static __attribute__((noinline)) void *realloc_slow(void *p, size_t size)
 	 * 30 MiB peak.  If no smaller block can be had, the old one stays.
 	 */
 	if (size <= old) {
-		if (likely(size > old / 2) || vmalloc_contains(p) ||
+		if (likely(realloc_shrink_stays(old, size)) || vmalloc_contains(p) ||
 		    !(q = SYM(malloc)(size)))
 			return p;
 		memcpy(q, p, size);
@@ -373,7 +389,7 @@ static __attribute__((noinline)) void *realloc_slow(void *p, size_t size)
 	 * block goes back to the OS: growing through the buddy allocator would
 	 * copy each step and leave the old blocks' pages resident.
 	 */
-	size_t room = MAX(size, old + old / 2);
+	size_t room = realloc_room(old, size);
 
 	if (room <= KMALLOC_MAX_CACHE_SIZE)
 		q = SYM(malloc)(room);
@@ -416,11 +432,11 @@ EXPORT void *SYM(realloc)(void *p, size_t size)
 	s = page->slab_cache;
 	old = s->object_size;
 	if (size <= old) {
-		if (likely(size > old / 2))
+		if (likely(realloc_shrink_stays(old, size)))
 			return p;
 		want = size;
 	} else {
-		want = MAX(size, old + old / 2);
+		want = realloc_room(old, size);
 		if (want > KMALLOC_MAX_CACHE_SIZE)
 			return realloc_slow(p, size);
 	}
