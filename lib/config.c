@@ -41,7 +41,7 @@ static const struct kmem_config kmem_config_defaults = {
  * function, which runs before libc's own initialisation), the process's
  * initial environment is read from /proc/self/environ instead.
  */
-static char early_env[64 << 10];
+static char early_env[64 << 10] __large_bss;
 static ssize_t early_env_len = -1;
 
 static const char *early_getenv(const char *name, size_t len)

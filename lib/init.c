@@ -55,7 +55,6 @@ static int kmem_do_init(void)
 	unsigned long total_pages = 0;
 	int nid;
 
-	kmem_thread_early_init();
 	kmem_config_init();
 	if (topology_init(kmem_config.sysfs_root) != 0) {
 		kmem_warn("using one node: the NUMA topology under %s is unusable",

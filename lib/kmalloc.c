@@ -70,7 +70,7 @@ static void *slab_alloc_node(struct kmem_cache *s, gfp_t gfp, int nid)
 	}
 	if (gfp & __GFP_ZERO) {
 		t = kmem_current;
-		fresh = !t->exiting && thread_cpu_slab(t, s)->fresh;
+		fresh = t->uses_lists && thread_cpu_slab(t, s)->fresh;
 		slab_alloc_zero(s, obj, fresh);
 	}
 	return obj;
@@ -85,7 +85,7 @@ static void *slab_alloc_node(struct kmem_cache *s, gfp_t gfp, int nid)
  */
 static inline void large_account(struct kmem_thread *t, long bytes)
 {
-	if (likely(!t->exiting))
+	if (likely(t->uses_lists))
 		t->large_bytes += bytes;
 	else
 		atomic_fetch_add_explicit(&kmalloc_large_bytes, (size_t)bytes,
@@ -338,7 +338,7 @@ static int large_cache_miss(struct kmem_thread *t, struct zone *zone, unsigned l
  */
 static void large_make_room(struct kmem_thread *t)
 {
-	if (t->exiting)
+	if (!t->uses_lists)
 		return;
 	if (t->large_count)
 		large_cache_spill(t, 1, 0);
@@ -402,7 +402,7 @@ static inline bool large_cache_serves(const struct kmem_thread *t, unsigned long
 				      size_t align, int nid)
 {
 	return likely(nr <= LARGE_CACHE_PAGES) && likely(align <= PAGE_SIZE) &&
-	       likely(nid == NUMA_NO_NODE) && likely(!t->exiting);
+	       likely(nid == NUMA_NO_NODE) && likely(t->uses_lists);
 }
 
 static __attribute__((noinline)) void *
@@ -431,7 +431,7 @@ kmalloc_large_slow(size_t size, size_t align, gfp_t gfp, int nid)
 
 void *kmalloc_large_aligned(size_t size, size_t align, gfp_t gfp, int nid)
 {
-	/* an unset thread reads as exiting and takes the slow path, which sets it up */
+	/* an unset thread uses no lists and takes the slow path, which sets it up */
 	struct kmem_thread *t = kmem_current;
 	unsigned long nr = (size + PAGE_SIZE - 1) >> PAGE_SHIFT;
 
@@ -453,7 +453,7 @@ void kfree_large(struct page *page)
 		kmem_panic("kfree(): double free of a %lu-page block at %p",
 			   nr, lowmem_page_address(page));
 	large_account(t, -(long)(nr << PAGE_SHIFT));
-	if (nr <= LARGE_CACHE_PAGES && likely(!t->exiting)) {
+	if (nr <= LARGE_CACHE_PAGES && likely(t->uses_lists)) {
 		void *block = lowmem_page_address(page);
 
 		page->large_size = 0;
@@ -484,7 +484,7 @@ void kmalloc_large_drain_local(void)
 {
 	struct kmem_thread *t = kmem_current;
 
-	if (!t->exiting)
+	if (t->uses_lists)
 		large_cache_empty(t);
 }
 
@@ -504,7 +504,7 @@ unsigned long kmalloc_large_shrink(gfp_t gfp)
 		if (t != self && t->large_count)
 			atomic_store_explicit(&t->large_drain, true, memory_order_relaxed);
 	pthread_mutex_unlock(&kmem_threads_lock);
-	if (!self->exiting)
+	if (self->uses_lists)
 		pages = large_cache_empty(self);
 	return pages;
 }

@@ -62,7 +62,7 @@ EXPORT void SYM(free)(void *p);
 
 #define BOOTSTRAP_SIZE (256UL << 10)
 
-static char bootstrap_heap[BOOTSTRAP_SIZE] __attribute__((aligned(4096)));
+static char bootstrap_heap[BOOTSTRAP_SIZE] __large_bss __attribute__((aligned(4096)));
 static size_t bootstrap_used;
 
 static bool bootstrap_contains(const void *p)

@@ -135,13 +135,15 @@ struct zonelist {
 
 typedef struct pglist_data {
 	struct zone node_zones[MAX_NR_ZONES];
-	struct zonelist node_zonelists[MAX_ZONELISTS];
 	int nr_zones;
 	int node_id;
 	unsigned long node_start_pfn;
 	unsigned long node_spanned_pages;
 	unsigned long mbind_ok;         /* sections bound to this node with mbind */
 	unsigned long mbind_failed;     /* sections whose mbind the OS refused */
+	/* Last: each list is used only up to its terminator, and what
+	 * follows it would keep one more page of the struct resident. */
+	struct zonelist node_zonelists[MAX_ZONELISTS];
 } pg_data_t;
 
 extern pg_data_t *node_data[MAX_NUMNODES];
@@ -225,7 +227,10 @@ struct remote_batch {
 struct kmem_thread {
 	struct kmem_cache_cpu cpu_slab[MAX_SLAB_CACHES];
 	struct list_head thread_list;   /* on kmem_threads, under kmem_threads_lock */
-	bool exiting;                   /* lists drained for good: bypass them */
+	/* false: bypass the per-thread lists.  So in the two list-less
+	 * states, zero in .bss (thread.c), and in a thread once its exit
+	 * hook has drained them for good. */
+	bool uses_lists;
 	pid_t tid;
 	size_t mapped;                  /* bytes of this state's mapping */
 	/*

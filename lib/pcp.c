@@ -142,7 +142,7 @@ struct page *rmqueue_pcplist(struct zone *zone, unsigned int order, int mt)
 	struct list_head *list;
 	struct page *page;
 
-	if (unlikely(t->exiting))
+	if (unlikely(!t->uses_lists))
 		return NULL;
 	pcp = thread_pcp(t, zone);
 	if (unlikely(!pcp_trylock(pcp)))
@@ -173,7 +173,7 @@ bool free_unref_page(struct zone *zone, struct page *page, unsigned int order,
 	struct per_cpu_pages *pcp;
 	unsigned int pindex;
 
-	if (unlikely(t->exiting))
+	if (unlikely(!t->uses_lists))
 		return false;
 	pcp = thread_pcp(t, zone);
 	if (unlikely(!pcp_trylock(pcp)))
@@ -298,7 +298,7 @@ void drain_local_pages(void)
 {
 	struct kmem_thread *t = kmem_current;
 
-	if (!t->exiting)
+	if (t->uses_lists)
 		drain_pages(t, NULL);
 }
 

@@ -92,7 +92,10 @@ struct kmem_cache {
 	unsigned int remote_batch;      /* remote frees a thread gathers per slab; 0: none */
 	int refcount;                   /* > 1: merged caches share this one */
 	char name[32];
-	char alias_names[128];          /* caches merged into this one */
+	/* Caches merged into this one, ALIAS_NAMES_SIZE bytes from the first
+	 * merge on; NULL before.  Not inline: 128 bytes in every cache made
+	 * the kmalloc caches' descriptors two pages longer. */
+	char *alias_names;
 	struct list_head list;          /* on slab_caches */
 	_Atomic unsigned long free_remote;
 	_Atomic unsigned long slabs_allocated;
@@ -246,7 +249,7 @@ static inline struct page *compound_head_of(const void *addr)
  * the program.  A free that empties the slab calls slab_emptied, which
  * decides whether to give it back.  t is always kmem_current: a thread past
  * its exit hook runs on kmem_thread_dead, which owns no slab, so an owner
- * test needs no exiting test beside it.  slab_fresh needs no clearing:
+ * test needs no uses_lists test beside it.  slab_fresh needs no clearing:
  * it is 0 in every slab a thread owns (activation and adoption clear it).
  */
 static inline bool slab_free_fast(struct kmem_thread *t, struct kmem_cache *s,

@@ -43,6 +43,8 @@ uint16_t kmalloc_cpu_slab_offset[KMALLOC_MAX_CACHE_SIZE / 8 + 1];
  * caches are what would otherwise allocate them. */
 static char *meta_next, *meta_end;
 
+#define ALIAS_NAMES_SIZE 128
+
 static void *meta_alloc(size_t size)
 {
 	void *p;
@@ -171,11 +173,15 @@ struct kmem_cache *kmem_cache_create(const char *name, unsigned int size,
 	pthread_mutex_lock(&slab_mutex);
 	s = find_mergeable(size, align, flags, ctor);
 	if (s) {
-		size_t len = strlen(s->alias_names);
+		if (!s->alias_names)
+			s->alias_names = meta_alloc(ALIAS_NAMES_SIZE);
+		if (s->alias_names) {
+			size_t len = strlen(s->alias_names);
 
+			kmem_snprintf(s->alias_names + len, ALIAS_NAMES_SIZE - len, "%s%s",
+				      len ? " " : "", name);
+		}
 		s->refcount++;
-		kmem_snprintf(s->alias_names + len, sizeof(s->alias_names) - len, "%s%s",
-			      len ? " " : "", name);
 	} else {
 		s = __kmem_cache_create(name, size, align, flags, ctor);
 		if (!s)
@@ -294,7 +300,7 @@ void kmem_show_slabinfo(int fd)
 			     1 << s->order, 0, 0, 0, nr_slabs, nr_slabs, 0);
 	}
 	list_for_each_entry(s, &slab_caches, list)
-		if (s->alias_names[0])
+		if (s->alias_names && s->alias_names[0])
 			kmem_bprintf(&b, "# alias %s: %s\n", s->name, s->alias_names);
 	pthread_mutex_unlock(&slab_mutex);
 	kmem_buf_flush(&b);

@@ -642,7 +642,7 @@ void *slab_alloc_slowpath(struct kmem_cache *s, gfp_t gfp, int nid)
 	struct page *slab;
 	void *obj;
 
-	if (unlikely(t->exiting))
+	if (unlikely(!t->uses_lists))
 		return slab_alloc_unowned(s, gfp, nid);
 	c = thread_cpu_slab(t, s);
 	cpu_partial_init(c);
@@ -809,7 +809,7 @@ static void free_remote(struct kmem_cache *s, struct page *slab, void *head, voi
 	slab->freelist = head;
 	slab->inuse = (uint16_t)(slab->objects - cnt);
 	slab->slab_fresh = 0;
-	if (unlikely(t->exiting)) {
+	if (unlikely(!t->uses_lists)) {
 		unfreeze_slab(s, slab);
 		return;
 	}
@@ -863,7 +863,7 @@ static void free_chain(struct kmem_cache *s, struct page *slab, void *head, void
 {
 	struct kmem_thread *owner = slab->slab_owner;
 
-	if (owner == t && !t->exiting)
+	if (owner == t && t->uses_lists)
 		free_to_owned_slab(s, thread_cpu_slab(t, s), slab, head, tail, cnt);
 	else if (owner)
 		free_remote(s, slab, head, tail, cnt, t);
@@ -933,7 +933,7 @@ void slab_free_slowpath(struct kmem_cache *s, struct page *slab, void *obj)
 	struct kmem_thread *t = current_thread();
 	struct kmem_thread *owner = slab->slab_owner;
 
-	if (owner && owner != t && s->remote_batch && !t->exiting)
+	if (owner && owner != t && s->remote_batch && t->uses_lists)
 		remote_batch_add(s, slab, obj, t);
 	else
 		free_chain(s, slab, obj, obj, 1, t);
@@ -979,7 +979,7 @@ unsigned long slab_thread_free(struct kmem_cache *s)
 	unsigned long n = 0;
 	struct page *slab;
 
-	if (t->exiting)
+	if (!t->uses_lists)
 		return 0;
 	c = thread_cpu_slab(t, s);
 	for (void *p = c->freelist; p; p = get_freepointer(s, p))
@@ -1025,7 +1025,7 @@ int __kmem_cache_shrink(struct kmem_cache *s)
 	struct kmem_thread *t = kmem_current;
 	int freed = 0, nid;
 
-	if (!t->exiting) {
+	if (t->uses_lists) {
 		struct kmem_cache_cpu *c = thread_cpu_slab(t, s);
 		struct page *slab, *next;
 

@@ -21,11 +21,11 @@
 #include "kmalloc.h"
 
 /*
- * The two list-less states are zero-initialised (bss, so their 40 KiB of
- * empty kmem_cache_cpu cost no memory) and marked exiting first thing in
- * kmem_init: before that only malloc's first miss can see them.
+ * The two list-less states are all zero, uses_lists included, and stay
+ * so: in .bss their 42 KiB cost no memory.  (They used to be marked
+ * exiting at startup, a write that kept a page of each resident.)
  */
-struct kmem_thread kmem_thread_unset;
+struct kmem_thread kmem_thread_unset __large_bss;
 atomic_int kmem_nr_threads;
 __thread struct kmem_thread *kmem_current __attribute__((tls_model("initial-exec"))) =
 	&kmem_thread_unset;
@@ -34,7 +34,7 @@ pthread_mutex_t kmem_threads_lock = PTHREAD_MUTEX_INITIALIZER;
 struct list_head kmem_threads = LIST_HEAD_INIT(kmem_threads);
 pthread_key_t kmem_thread_key;
 
-static struct kmem_thread kmem_thread_dead;
+static struct kmem_thread kmem_thread_dead __large_bss;
 
 /* Recycled states, under kmem_threads_lock.  They are metadata, so they
  * come from the OS directly rather than from the arena they describe. */
@@ -77,7 +77,7 @@ struct kmem_thread *kmem_thread_init(void)
 		kmem_current = &kmem_thread_dead;
 		return kmem_current;
 	}
-	t->exiting = false;
+	t->uses_lists = true;
 	t->tid = os_gettid();
 	pcp_init_thread(t);
 	list_add(&t->thread_list, &kmem_threads);
@@ -95,7 +95,7 @@ static void thread_release(struct kmem_thread *t)
 	drain_pages(t, NULL);
 	list_del(&t->thread_list);
 	atomic_fetch_sub_explicit(&kmem_nr_threads, 1, memory_order_relaxed);
-	t->exiting = true;
+	t->uses_lists = false;
 	list_add(&t->thread_list, &free_threads);
 }
 
@@ -181,12 +181,6 @@ static void fork_child(void)
 		slab_flush_thread(t);
 		thread_release(t);
 	}
-}
-
-void kmem_thread_early_init(void)
-{
-	kmem_thread_unset.exiting = true;
-	kmem_thread_dead.exiting = true;
 }
 
 int kmem_thread_setup(void)

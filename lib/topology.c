@@ -34,6 +34,7 @@
  */
 #include <limits.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include "internal.h"
 
@@ -45,13 +46,18 @@ struct kmem_topology kmem_topology = {
 };
 
 /*
- * Scratch state of topology_init, static rather than on the stack because
- * the caller may be running on a small thread stack inside malloc.
+ * topology_init's working state.  Not on the stack, because the caller
+ * may be running on a small thread stack inside malloc; and not in .bss
+ * either, where it kept three pages resident in every process for a
+ * moment's use: topology_init maps it and unmaps it when done.
  */
-static struct kmem_topology scratch;
-static char file_buf[8192];
-static char path_buf[512];
-static bool id_set[MAX_CPUS];
+struct topology_scratch {
+	struct kmem_topology topo;
+	char file_buf[8192];
+	char path_buf[512];
+	bool id_set[MAX_CPUS];
+};
+static struct topology_scratch *sc;
 
 /* ---- parsing helpers ------------------------------------------------ */
 
@@ -154,15 +160,15 @@ static bool append(size_t *len, const char *s)
 {
 	size_t l = strlen(s);
 
-	if (*len + l >= sizeof(path_buf))
+	if (*len + l >= sizeof(sc->path_buf))
 		return false;
-	memcpy(path_buf + *len, s, l + 1);
+	memcpy(sc->path_buf + *len, s, l + 1);
 	*len += l;
 	return true;
 }
 
 /*
- * path_buf = <root>/devices/system/node/<leaf>, or .../node<nid>/<leaf>
+ * sc->path_buf = <root>/devices/system/node/<leaf>, or .../node<nid>/<leaf>
  * when nid >= 0.  Returns false (with a warning) when it does not fit.
  */
 static bool node_path(const char *root, int nid, const char *leaf)
@@ -184,40 +190,40 @@ static bool node_path(const char *root, int nid, const char *leaf)
 	ok = ok && append(&len, leaf);
 	if (!ok)
 		kmem_warn("topology: sysfs root too long for a %d-byte path: \"%s\"",
-			  (int)sizeof(path_buf), root);
+			  (int)sizeof(sc->path_buf), root);
 	return ok;
 }
 
 /*
- * Read path_buf into file_buf.  Returns the length, -1 when the file
+ * Read sc->path_buf into sc->file_buf.  Returns the length, -1 when the file
  * cannot be read (no warning: the caller decides), -2 when it is too long
  * to be a sysfs file we understand (warned).
  */
 static ssize_t read_sysfs(void)
 {
-	ssize_t len = os_read_file(path_buf, file_buf, sizeof(file_buf));
+	ssize_t len = os_read_file(sc->path_buf, sc->file_buf, sizeof(sc->file_buf));
 
-	if (len >= (ssize_t)sizeof(file_buf) - 1) {
-		kmem_warn("topology: %s: longer than %d bytes", path_buf,
-			  (int)sizeof(file_buf) - 2);
+	if (len >= (ssize_t)sizeof(sc->file_buf) - 1) {
+		kmem_warn("topology: %s: longer than %d bytes", sc->path_buf,
+			  (int)sizeof(sc->file_buf) - 2);
 		return -2;
 	}
 	return len;
 }
 
-/* file_buf, trimmed and cut short, for quoting in a warning. */
+/* sc->file_buf, trimmed and cut short, for quoting in a warning. */
 static const char *excerpt(void)
 {
-	size_t len = strlen(file_buf);
+	size_t len = strlen(sc->file_buf);
 
-	while (len > 0 && is_space(file_buf[len - 1]))
+	while (len > 0 && is_space(sc->file_buf[len - 1]))
 		len--;
 	if (len > 48) {
-		memcpy(file_buf + 45, "...", 3);
+		memcpy(sc->file_buf + 45, "...", 3);
 		len = 48;
 	}
-	file_buf[len] = '\0';
-	return file_buf;
+	sc->file_buf[len] = '\0';
+	return sc->file_buf;
 }
 
 /* ---- building the table --------------------------------------------- */
@@ -264,24 +270,24 @@ static int read_online(const char *root, struct kmem_topology *t, int *nids)
 	len = read_sysfs();
 	if (len < 0)
 		return (int)len;	/* -1: missing, -2: warned */
-	n = cpulist_parse(file_buf, id_set, MAX_NUMNODES, &max_id);
+	n = cpulist_parse(sc->file_buf, sc->id_set, MAX_NUMNODES, &max_id);
 	if (n < 0) {
 		kmem_warn("topology: %s: cannot parse node list \"%s\"",
-			  path_buf, excerpt());
+			  sc->path_buf, excerpt());
 		return -2;
 	}
 	if (max_id >= MAX_NUMNODES) {
 		kmem_warn("topology: %s: node %d out of range (MAX_NUMNODES is %d)",
-			  path_buf, max_id, MAX_NUMNODES);
+			  sc->path_buf, max_id, MAX_NUMNODES);
 		return -2;
 	}
 	if (n == 0) {
-		kmem_warn("topology: %s: no node online", path_buf);
+		kmem_warn("topology: %s: no node online", sc->path_buf);
 		return -2;
 	}
 	n = 0;
 	for (int nid = 0; nid < MAX_NUMNODES; nid++) {
-		if (!id_set[nid])
+		if (!sc->id_set[nid])
 			continue;
 		t->online[nid] = true;
 		nids[n++] = nid;
@@ -291,7 +297,7 @@ static int read_online(const char *root, struct kmem_topology *t, int *nids)
 	return 0;
 }
 
-/* nodeN/<leaf> into file_buf; an online node must have it.  Returns the
+/* nodeN/<leaf> into sc->file_buf; an online node must have it.  Returns the
  * length, or -1 after a warning. */
 static ssize_t read_required_node_file(const char *root, int nid, const char *leaf)
 {
@@ -303,7 +309,7 @@ static ssize_t read_required_node_file(const char *root, int nid, const char *le
 	if (len == -2)
 		return -1;
 	if (len < 0) {
-		kmem_warn("topology: %s: missing for an online node", path_buf);
+		kmem_warn("topology: %s: missing for an online node", sc->path_buf);
 		return -1;
 	}
 	return len;
@@ -317,23 +323,23 @@ static int read_node_cpus(const char *root, struct kmem_topology *t, int nid,
 
 	if (read_required_node_file(root, nid, "cpulist") < 0)
 		return -1;
-	n = cpulist_parse(file_buf, id_set, MAX_CPUS, &max_id);
+	n = cpulist_parse(sc->file_buf, sc->id_set, MAX_CPUS, &max_id);
 	if (n < 0) {
 		kmem_warn("topology: %s: cannot parse CPU list \"%s\"",
-			  path_buf, excerpt());
+			  sc->path_buf, excerpt());
 		return -1;
 	}
 	if (max_id >= MAX_CPUS && !*cpus_warned) {
 		kmem_warn("topology: %s: CPUs >= %d ignored (MAX_CPUS)",
-			  path_buf, MAX_CPUS);
+			  sc->path_buf, MAX_CPUS);
 		*cpus_warned = true;
 	}
 	for (int cpu = 0; cpu <= max_id && cpu < MAX_CPUS; cpu++) {
-		if (!id_set[cpu])
+		if (!sc->id_set[cpu])
 			continue;
 		if (t->cpu_node[cpu] >= 0) {
 			kmem_warn("topology: %s: cpu %d is already in node %d",
-				  path_buf, cpu, t->cpu_node[cpu]);
+				  sc->path_buf, cpu, t->cpu_node[cpu]);
 			return -1;
 		}
 		t->cpu_node[cpu] = (int16_t)nid;
@@ -348,7 +354,7 @@ static int read_node_cpus(const char *root, struct kmem_topology *t, int nid,
 static int read_node_distance(const char *root, struct kmem_topology *t,
 			      int nid, const int *nids)
 {
-	const char *p = file_buf;
+	const char *p = sc->file_buf;
 	int count = 0;
 
 	if (read_required_node_file(root, nid, "distance") < 0)
@@ -363,7 +369,7 @@ static int read_node_distance(const char *root, struct kmem_topology *t,
 		end = parse_num(p, MAX_DISTANCE, &d);
 		if (!end || (*end != '\0' && !is_space(*end))) {
 			kmem_warn("topology: %s: entry %d is not a distance 0..%d: \"%s\"",
-				  path_buf, count + 1, MAX_DISTANCE, excerpt());
+				  sc->path_buf, count + 1, MAX_DISTANCE, excerpt());
 			return -1;
 		}
 		if (count < t->nr_nodes)
@@ -373,7 +379,7 @@ static int read_node_distance(const char *root, struct kmem_topology *t,
 	}
 	if (count != t->nr_nodes) {
 		kmem_warn("topology: %s: %d distances, expected %d (one per online node)",
-			  path_buf, count, t->nr_nodes);
+			  sc->path_buf, count, t->nr_nodes);
 		return -1;
 	}
 	return 0;
@@ -393,28 +399,25 @@ static int read_node_meminfo(const char *root, struct kmem_topology *t, int nid)
 		return -1;
 	if (len < 0)
 		return 0;
-	p = strstr(file_buf, "MemTotal:");
+	p = strstr(sc->file_buf, "MemTotal:");
 	if (!p)
 		return 0;
 	p = skip_space(p + strlen("MemTotal:"));
 	if (!parse_num(p, ULONG_MAX, &kb)) {
-		kmem_warn("topology: %s: MemTotal is not a number", path_buf);
+		kmem_warn("topology: %s: MemTotal is not a number", sc->path_buf);
 		return -1;
 	}
 	t->node_mem_kb[nid] = kb;
 	return 0;
 }
 
-int topology_init(const char *sysfs_root)
+static int topology_read(const char *sysfs_root)
 {
-	struct kmem_topology *t = &scratch;
+	struct kmem_topology *t = &sc->topo;
 	int nids[MAX_NUMNODES];
 	bool cpus_warned = false;
 	int ret;
 
-	if (!sysfs_root)
-		sysfs_root = "/sys";
-	memset(t, 0, sizeof(*t));
 	for (int cpu = 0; cpu < MAX_CPUS; cpu++)
 		t->cpu_node[cpu] = -1;
 
@@ -437,6 +440,23 @@ int topology_init(const char *sysfs_root)
 		t->first_node++;
 	memcpy(&kmem_topology, t, sizeof(*t));
 	return 0;
+}
+
+int topology_init(const char *sysfs_root)
+{
+	int ret;
+
+	sc = kmem_os.mmap(NULL, sizeof(*sc), PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (sc == MAP_FAILED) {
+		sc = NULL;
+		kmem_warn("topology: no memory for reading %s", sysfs_root ? sysfs_root : "/sys");
+		return -1;
+	}
+	ret = topology_read(sysfs_root ? sysfs_root : "/sys");
+	kmem_os.munmap(sc, sizeof(*sc));
+	sc = NULL;
+	return ret;
 }
 
 /* ---- queries --------------------------------------------------------- */

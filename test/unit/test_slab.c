@@ -92,7 +92,7 @@ static unsigned long free_objects(struct kmem_cache *s)
 			n += (unsigned long)(slab->objects - slab->inuse) + remote_count(s, slab);
 		spin_unlock(&node->list_lock);
 	}
-	if (t && !t->exiting) {
+	if (t && t->uses_lists) {
 		struct kmem_cache_cpu *c = thread_cpu_slab(t, s);
 
 		for (void *p = c->freelist; p; p = get_freepointer(s, p))
