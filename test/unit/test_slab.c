@@ -2798,3 +2798,30 @@ Test(slab, a_thread_exiting_with_kept_empty_slabs_gives_them_up)
 	kmem_cache_shrink(s);
 	cr_assert_eq(cache_slabs(s), 0);
 }
+
+/* A new thread's first allocation and free, through the state it starts on. */
+static void *first_alloc_and_free(void *arg)
+{
+	struct kmem_cache *s = arg;
+	void *obj;
+
+	cr_assert(thread_unset(kmem_current));
+	obj = kmem_cache_alloc(s, GFP_KERNEL);
+	cr_assert_not_null(obj);
+	kmem_cache_free(s, obj);
+	cr_assert_not(thread_unset(kmem_current));
+	return NULL;
+}
+
+/* The list-less state every thread starts on is never written: zero in
+ * .bss, it costs no memory.  (Marking it at startup kept a page resident.) */
+Test(slab, the_unset_thread_state_stays_zero)
+{
+	static const struct kmem_thread zero;
+	struct kmem_cache *s = mkcache("unset-zero", 64);
+
+	run_thread(first_alloc_and_free, s);
+	cr_assert_not(kmem_thread_unset.uses_lists);
+	cr_assert(!memcmp(&kmem_thread_unset, &zero, sizeof(zero)),
+		  "kmem_thread_unset was written");
+}

@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "helpers.h"
@@ -395,6 +396,82 @@ Test(topology, missing_root_is_one_node)
 	cr_assert_eq(cpu_to_node((int)ncpu - 1), 0);
 	cr_assert_eq(topology_node_order(0, order), 1);
 	cr_assert_eq(order[0], 0);
+}
+
+/* ---- topology_init's scratch mapping ------------------------------------ */
+
+static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
+static int (*real_munmap)(void *, size_t);
+static int scratch_maps, scratch_unmaps;
+
+static void *counting_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	scratch_maps++;
+	return real_mmap(addr, len, prot, flags, fd, off);
+}
+
+static int counting_munmap(void *addr, size_t len)
+{
+	scratch_unmaps++;
+	return real_munmap(addr, len);
+}
+
+static void *failing_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	(void)addr, (void)len, (void)prot, (void)flags, (void)fd, (void)off;
+	errno = ENOMEM;
+	return MAP_FAILED;
+}
+
+static void hook_os(void *(*mmap_fn)(void *, size_t, int, int, int, off_t),
+		    int (*munmap_fn)(void *, size_t))
+{
+	real_mmap = kmem_os.mmap;
+	real_munmap = kmem_os.munmap;
+	kmem_os.mmap = mmap_fn;
+	kmem_os.munmap = munmap_fn;
+	scratch_maps = scratch_unmaps = 0;
+}
+
+static void unhook_os(void)
+{
+	kmem_os.mmap = real_mmap;
+	kmem_os.munmap = real_munmap;
+}
+
+/* Its working state costs no memory once it returns, whether it failed or not. */
+Test(topology, scratch_is_unmapped_after_init)
+{
+	char err[4096];
+	int ok, failed;
+
+	hook_os(counting_mmap, counting_munmap);
+	ok = init_capturing(test_sysfs("4node"), err, sizeof(err));
+	int maps_ok = scratch_maps, unmaps_ok = scratch_unmaps;
+	scratch_maps = scratch_unmaps = 0;
+	failed = init_capturing(test_sysfs("broken"), err, sizeof(err));
+	unhook_os();
+	cr_assert_eq(ok, 0);
+	cr_assert_eq(failed, -1);
+	cr_assert_eq(maps_ok, 1, "%d mappings", maps_ok);
+	cr_assert_eq(unmaps_ok, 1, "%d unmappings", unmaps_ok);
+	cr_assert_eq(scratch_maps, 1, "%d mappings", scratch_maps);
+	cr_assert_eq(scratch_unmaps, 1, "%d unmappings", scratch_unmaps);
+}
+
+Test(topology, no_memory_for_scratch_fails_cleanly)
+{
+	char err[4096];
+	int ret;
+
+	init_tree("4node");
+	hook_os(failing_mmap, counting_munmap);
+	ret = init_capturing(test_sysfs("1node"), err, sizeof(err));
+	unhook_os();
+	cr_assert_eq(ret, -1);
+	cr_assert(strstr(err, "no memory"), "warning says why: %s", err);
+	cr_assert_eq(scratch_unmaps, 0);
+	cr_assert_eq(T.nr_nodes, 4, "kmem_topology changed by a failed init");
 }
 
 /* ---- numa_node_id and kmem_os.getcpu ---------------------------------- */
