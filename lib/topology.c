@@ -11,8 +11,9 @@
  * Contracts:
  *  - Nothing here allocates or uses stdio or getenv: topology_init runs
  *    inside the first malloc, before libc is ready.  Files are read with
- *    os_read_file into static buffers, so topology_init is not reentrant;
- *    init.c calls it once, serialised.  The one libc call beyond string
+ *    os_read_file into buffers of one mapping (mmap, not malloc) that a
+ *    static pointer names, so topology_init is not reentrant; init.c
+ *    calls it once, serialised.  The one libc call beyond string
  *    functions is sysconf() for the no-sysfs fallback, which glibc answers
  *    from /sys/devices/system/cpu/possible and sysinfo() without malloc.
  *  - topology_init either fills kmem_topology completely and returns 0, or
@@ -418,6 +419,7 @@ static int topology_read(const char *sysfs_root)
 	bool cpus_warned = false;
 	int ret;
 
+	/* the mapping is fresh, so the rest of *t is zero */
 	for (int cpu = 0; cpu < MAX_CPUS; cpu++)
 		t->cpu_node[cpu] = -1;
 
