@@ -28,7 +28,7 @@
  * For large zero-initialised buffers that a process leaves untouched but
  * for a page or two: .lbss, which x86-64 linkers place after .bss.  Among
  * the small variables every process writes, they spread those over more
- * pages (7 resident instead of 4, in every process).
+ * pages (7 of .bss resident instead of 3, in every process).
  */
 #define __large_bss __attribute__((section(".lbss")))
 
