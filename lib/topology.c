@@ -448,14 +448,16 @@ int topology_init(const char *sysfs_root)
 {
 	int ret;
 
+	if (!sysfs_root)
+		sysfs_root = "/sys";
 	sc = kmem_os.mmap(NULL, sizeof(*sc), PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (sc == MAP_FAILED) {
 		sc = NULL;
-		kmem_warn("topology: no memory for reading %s", sysfs_root ? sysfs_root : "/sys");
+		kmem_warn("topology: no memory for reading %s", sysfs_root);
 		return -1;
 	}
-	ret = topology_read(sysfs_root ? sysfs_root : "/sys");
+	ret = topology_read(sysfs_root);
 	kmem_os.munmap(sc, sizeof(*sc));
 	sc = NULL;
 	return ret;
