@@ -5,6 +5,7 @@
  *   KMEM_HUGEPAGES   auto | hugetlb | thp | off              (auto)
  *   KMEM_PCP_HIGH    pages a thread's pcp list may hold      (from the zone)
  *   KMEM_PCP_BATCH   pages moved between pcp and buddy       (from the zone)
+ *   KMEM_PCP_RAMP    halvings of both a new thread starts at (4; 0..8)
  *   KMEM_DEBUG_VM    0/1, no/yes, false/true, off/on         (0)
  *   KMEM_DECAY_MS    idle milliseconds before free memory goes back (200)
  *   KMEM_RETAIN      free bytes a zone keeps resident        (4M)
@@ -30,6 +31,7 @@ static const struct kmem_config kmem_config_defaults = {
 	.hugepages = HUGEPAGES_AUTO,
 	.pcp_high = 0,
 	.pcp_batch = 0,
+	.pcp_ramp = 4,
 	.debug_vm = false,
 	.decay_ms = 200,
 	.retain = 4UL << 20,
@@ -168,6 +170,20 @@ static int read_count(const char *name, int *out)
 	return 0;
 }
 
+/* KMEM_PCP_RAMP: past 8 halvings every list starts at one page anyway. */
+static int read_pcp_ramp(void)
+{
+	const char *v = option("KMEM_PCP_RAMP");
+	unsigned long n;
+
+	if (!v)
+		return 0;
+	if (!parse_ulong(v, &n) || n > PCP_RAMP_MAX)
+		return reject("KMEM_PCP_RAMP", v, "not a number of halvings from 0 to 8");
+	kmem_config.pcp_ramp = (int)n;
+	return 0;
+}
+
 static int read_hugepages(void)
 {
 	static const char *const names[] = {
@@ -275,6 +291,7 @@ int kmem_config_init(void)
 	rejected += read_count("KMEM_PCP_HIGH", &c->pcp_high);
 	rejected += read_count("KMEM_PCP_BATCH", &c->pcp_batch);
 	rejected += check_pcp();
+	rejected += read_pcp_ramp();
 	rejected += read_bool("KMEM_DEBUG_VM", &c->debug_vm);
 	rejected += read_ms("KMEM_DECAY_MS", &c->decay_ms);
 	rejected += read_size("KMEM_RETAIN", &c->retain);

@@ -45,6 +45,7 @@ struct kmem_config {
 	enum hugepage_policy hugepages; /* KMEM_HUGEPAGES */
 	int pcp_high;                 /* KMEM_PCP_HIGH; 0: kernel-derived */
 	int pcp_batch;                /* KMEM_PCP_BATCH; 0: kernel-derived */
+	int pcp_ramp;                 /* KMEM_PCP_RAMP: a new thread's halvings of both */
 	bool debug_vm;                /* KMEM_DEBUG_VM */
 	unsigned long decay_ms;       /* KMEM_DECAY_MS: idle time before free memory goes back */
 	unsigned long retain;         /* KMEM_RETAIN: free bytes a zone keeps resident */

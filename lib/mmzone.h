@@ -163,12 +163,16 @@ static inline struct zone *__page_zone(const struct page *page)
  */
 #define NR_PCP_ORDERS  (PAGE_ALLOC_COSTLY_ORDER + 1)
 #define NR_PCP_LISTS   (MIGRATE_PCPTYPES * NR_PCP_ORDERS)
+/* KMEM_PCP_RAMP's bound: a new thread's lists start at the zone's sizes
+ * >> kmem_config.pcp_ramp (pcp.c). */
+#define PCP_RAMP_MAX 8
 
 struct per_cpu_pages {
 	atomic_int lock;
 	int count;
-	int high;
-	int batch;
+	int high;                       /* the zone's pcp_high >> ramp */
+	int batch;                      /* the zone's pcp_batch >> ramp */
+	int ramp;                       /* halvings left until the zone's sizes (pcp.c) */
 	unsigned long alloc;            /* pages handed out from these lists */
 	unsigned long free;             /* pages freed into these lists */
 	struct list_head lists[NR_PCP_LISTS];

@@ -16,7 +16,7 @@
 #define C kmem_config
 
 static const char *const options[] = {
-	"KMEM_LIMIT", "KMEM_HUGEPAGES", "KMEM_PCP_HIGH", "KMEM_PCP_BATCH",
+	"KMEM_LIMIT", "KMEM_HUGEPAGES", "KMEM_PCP_HIGH", "KMEM_PCP_BATCH", "KMEM_PCP_RAMP",
 	"KMEM_DEBUG_VM", "KMEM_DECAY_MS", "KMEM_RETAIN", "KMEM_SYSFS_ROOT",
 };
 
@@ -66,6 +66,7 @@ static void assert_defaults(void)
 	cr_assert_eq(C.hugepages, HUGEPAGES_AUTO);
 	cr_assert_eq(C.pcp_high, 0);
 	cr_assert_eq(C.pcp_batch, 0);
+	cr_assert_eq(C.pcp_ramp, 4);
 	cr_assert_eq(C.debug_vm, false);
 	cr_assert_eq(C.decay_ms, 200);
 	cr_assert_eq(C.retain, 4UL << 20);
@@ -338,6 +339,27 @@ Test(config, pcp_bad_values)
 		      "kmem: KMEM_PCP_BATCH='x': not a number of pages (0 for the default); ignored\n");
 	cr_assert_eq(C.pcp_high, 64);
 	cr_assert_eq(C.pcp_batch, 0);
+}
+
+Test(config, pcp_ramp)
+{
+	static const char *const bad[] = { "-1", "9", "abc", "1.5", "4 ", "0x2", "99999999999999999999" };
+	char msg[256];
+
+	init_ok("KMEM_PCP_RAMP", "0");
+	cr_assert_eq(C.pcp_ramp, 0);
+	init_ok("KMEM_PCP_RAMP", "8");
+	cr_assert_eq(C.pcp_ramp, 8);
+	init_ok("KMEM_PCP_RAMP", "");
+	cr_assert_eq(C.pcp_ramp, 4);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		clear_options();
+		snprintf(msg, sizeof(msg),
+			 "kmem: KMEM_PCP_RAMP='%s': not a number of halvings from 0 to 8; ignored\n",
+			 bad[i]);
+		init_rejected("KMEM_PCP_RAMP", bad[i], msg);
+		cr_assert_eq(C.pcp_ramp, 4, "'%s' changed the ramp", bad[i]);
+	}
 }
 
 Test(config, pcp_high_below_batch_rejects_both)

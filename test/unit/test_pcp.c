@@ -3,15 +3,17 @@
  *
  * A 64 MiB arena on the one-node fake topology (CPUs 0-1): ZONE_DMA is
  * pfns [0, 4096), ZONE_DMA32 [4096, 16384); GFP_KERNEL requests are
- * served by DMA32.  The "pcp" suite sets KMEM_PCP_BATCH=15 and
- * KMEM_PCP_HIGH=60 and compares every step with a model written from the
- * kernel's rules: an empty list is refilled with max(batch >> order, 2)
+ * served by DMA32.  The "pcp" suite sets KMEM_PCP_BATCH=15,
+ * KMEM_PCP_HIGH=60 and KMEM_PCP_RAMP=0 and compares every step with a
+ * model written from the kernel's rules: an empty list is refilled with max(batch >> order, 2)
  * blocks in one rmqueue_bulk; a free that brings the list set to high
  * pages or more returns at least batch pages, coldest blocks first, in
  * one free_pcppages_bulk; orders above PAGE_ALLOC_COSTLY_ORDER never
  * touch the lists.  The "pcp_sizes" suite recomputes zone_batchsize and
  * zone_highsize from the kernel's formulas for several arena sizes.  The
  * threaded tests check thread exit, remote drains and cross-thread frees.
+ * The "pcp_ramp" suite follows a new thread's lists from a sixteenth of
+ * the zone's sizes up to them, through refills and through frees.
  * KMEM_DEBUG_VM checks every zone operation throughout.
  */
 #include <pthread.h>
@@ -30,7 +32,7 @@
 static struct zone *z32, *zdma;
 
 static const char *const kmem_options[] = {
-	"KMEM_LIMIT", "KMEM_HUGEPAGES", "KMEM_PCP_HIGH", "KMEM_PCP_BATCH",
+	"KMEM_LIMIT", "KMEM_HUGEPAGES", "KMEM_PCP_HIGH", "KMEM_PCP_BATCH", "KMEM_PCP_RAMP",
 	"KMEM_DEBUG_VM", "KMEM_DECAY_MS", "KMEM_RETAIN", "KMEM_SYSFS_ROOT",
 };
 
@@ -61,7 +63,8 @@ static void setup_pcp(void)
 {
 	clear_kmem_env();
 	kmem_test_init("KMEM_LIMIT=64M", "KMEM_HUGEPAGES=off", "KMEM_DEBUG_VM=1",
-		       "KMEM_PCP_BATCH=15", "KMEM_PCP_HIGH=60", sysfs_1node(), NULL);
+		       "KMEM_PCP_BATCH=15", "KMEM_PCP_HIGH=60", "KMEM_PCP_RAMP=0", sysfs_1node(),
+		       NULL);
 	lookup_zones();
 	cr_assert_eq(zdma->managed_pages, (unsigned long)DMA_PAGES);
 	cr_assert_eq(z32->managed_pages, (unsigned long)DMA32_PAGES);
@@ -901,7 +904,8 @@ static void check_derived_sizes(unsigned long total_pages, int batch_override)
 static void init_sizes(const char *limit, const char *extra1, const char *extra2)
 {
 	clear_kmem_env();
-	kmem_test_init(limit, "KMEM_HUGEPAGES=off", sysfs_1node(), extra1, extra2, NULL);
+	kmem_test_init(limit, "KMEM_HUGEPAGES=off", "KMEM_PCP_RAMP=0", sysfs_1node(), extra1,
+		       extra2, NULL);
 }
 
 TestSuite(pcp_sizes, .timeout = 60);
@@ -1043,5 +1047,206 @@ Test(pcp_sizes, batch_of_one_still_refills_two)
 	__free_page(c);
 	drain_local_pages();
 	cr_assert_eq(zone_page_state(dma), DMA_PAGES);
+	cr_assert_eq(kmem_check_all(), 0);
+}
+
+/* ---- the ramp: a new thread's lists start small and grow with use ------ */
+
+/*
+ * A 1 GiB arena: DMA32's lists are 63 pages of batch and 126 of high.  A
+ * new thread's start at 3 and 7 (the zone's >> 4, high at least two
+ * batches); each refill, and each free that reaches high, doubles them.
+ * The test threads run on fresh thread states, so their ramps start at 4.
+ */
+static void init_ramp(const char *ramp)
+{
+	clear_kmem_env();
+	kmem_test_init("KMEM_LIMIT=1G", "KMEM_HUGEPAGES=off", "KMEM_DEBUG_VM=1", sysfs_1node(),
+		       ramp, NULL);
+	z32 = kmem_zone(0, ZONE_DMA32);
+	cr_assert_not_null(z32);
+	cr_assert_eq(z32->pcp_batch, 63);
+	cr_assert_eq(z32->pcp_high, 126);
+}
+
+/* pcp.c's rule, written out again: the zone's sizes, ramp halvings short. */
+static void ramp_sizes(const struct zone *zone, int ramp, int *batch, int *high)
+{
+	if (!ramp) {
+		*batch = zone->pcp_batch;
+		*high = zone->pcp_high;
+		return;
+	}
+	*batch = MAX(zone->pcp_batch >> ramp, 1);
+	*high = MAX(zone->pcp_high >> ramp, 2 * *batch);
+}
+
+static void run_in_new_thread(void *(*fn)(void *), void *arg)
+{
+	pthread_t th;
+
+	cr_assert_eq(pthread_create(&th, NULL, fn, arg), 0);
+	cr_assert_eq(pthread_join(th, NULL), 0);
+	assert_no_thread_failures();
+}
+
+TestSuite(pcp_ramp, .timeout = 30);
+
+static void *refill_through_the_ramp(void *arg)
+{
+	static const int refill[] = { 3, 7, 15, 31, 63, 63 };
+	static struct page *held[3 + 7 + 15 + 31 + 63 + 63];
+	struct per_cpu_pages *pcp = my_pcp(z32);
+	long zfree = zone_page_state(z32);
+	int n = 0, batch, high;
+
+	(void)arg;
+	CHECK(pcp->ramp == 4, "a new thread's ramp is %d", pcp->ramp);
+	CHECK(pcp->batch == 3 && pcp->high == 7, "batch %d, high %d", pcp->batch, pcp->high);
+	for (int r = 0; r < (int)ARRAY_SIZE(refill); r++) {
+		int ramp = MAX(3 - r, 0);
+
+		CHECK(pcp->count == 0, "refill %d: %d pages still listed", r, pcp->count);
+		held[n++] = alloc_page(GFP_KERNEL);
+		CHECK(held[n - 1] != NULL, "refill %d", r);
+		CHECK(zfree - zone_page_state(z32) == refill[r], "refill %d took %ld pages, want %d",
+		      r, zfree - zone_page_state(z32), refill[r]);
+		zfree = zone_page_state(z32);
+		ramp_sizes(z32, ramp, &batch, &high);
+		CHECK(pcp->ramp == ramp, "refill %d: ramp %d, want %d", r, pcp->ramp, ramp);
+		CHECK(pcp->batch == batch && pcp->high == high, "refill %d: batch %d high %d, want %d %d",
+		      r, pcp->batch, pcp->high, batch, high);
+		CHECK(pcp->count == refill[r] - 1, "refill %d: %d listed", r, pcp->count);
+		for (int i = 1; i < refill[r]; i++) {
+			held[n++] = alloc_page(GFP_KERNEL);
+			CHECK(held[n - 1] != NULL, "refill %d, page %d", r, i);
+		}
+	}
+	CHECK(z32->ev.pcp_refill >= ARRAY_SIZE(refill), "%lu refills", z32->ev.pcp_refill);
+	for (int i = 0; i < n; i++)
+		__free_page(held[i]);
+	return NULL;
+}
+
+Test(pcp_ramp, refills_double_the_batch_until_the_zones)
+{
+	long zfree;
+
+	init_ramp(NULL);
+	zfree = zone_page_state(z32);
+	run_in_new_thread(refill_through_the_ramp, NULL);
+	/* Its exit gave every page back. */
+	cr_assert_eq(zone_page_state(z32), zfree);
+	cr_assert_eq(kmem_check_all(), 0);
+}
+
+#define RAMP_FREES 120
+
+static void *free_through_the_ramp(void *arg)
+{
+	struct page **pages = arg;
+	struct per_cpu_pages *pcp = my_pcp(z32);
+	int ramp = 4, count = 0, drains = 0, batch, high;
+
+	for (int i = 0; i < RAMP_FREES; i++) {
+		ramp_sizes(z32, ramp, &batch, &high);
+		__free_page(pages[i]);
+		if (++count >= high) {
+			count -= batch;
+			drains++;
+			ramp = MAX(ramp - 1, 0);
+		}
+		CHECK(pcp->count == count, "free %d: %d listed, model %d", i, pcp->count, count);
+		CHECK(pcp->ramp == ramp, "free %d: ramp %d, model %d", i, pcp->ramp, ramp);
+	}
+	/* Drains at 7, 15, 31 and 63 listed pages; the 5th would be at 126. */
+	CHECK(drains == 4 && ramp == 0, "%d drains, ramp %d", drains, ramp);
+	CHECK(pcp->batch == 63 && pcp->high == 126, "batch %d, high %d", pcp->batch, pcp->high);
+	CHECK(pcp->alloc == 0, "the freeing thread allocated %lu pages", pcp->alloc);
+	return NULL;
+}
+
+Test(pcp_ramp, frees_past_high_ramp_up_too)
+{
+	static struct page *pages[RAMP_FREES];
+	long zfree;
+
+	init_ramp(NULL);
+	zfree = zone_page_state(z32);
+	for (int i = 0; i < RAMP_FREES; i++)
+		cr_assert_not_null(pages[i] = alloc_page(GFP_KERNEL));
+	run_in_new_thread(free_through_the_ramp, pages);
+	drain_local_pages();
+	cr_assert_eq(zone_page_state(z32), zfree);
+	cr_assert_eq(kmem_check_all(), 0);
+}
+
+static void *order3_through_the_ramp(void *arg)
+{
+	struct per_cpu_pages *pcp = my_pcp(z32);
+	static struct page *held[3 + 7 + 15 + 31];
+	struct page *a, *b;
+	long zfree = zone_page_state(z32);
+	int n = 0;
+
+	(void)arg;
+	/* max(3 >> 3, 1): one slab's 8 pages, not the kernel's floor of 2 blocks. */
+	a = alloc_pages(GFP_KERNEL, 3);
+	CHECK(a != NULL, "order 3");
+	CHECK(zfree - zone_page_state(z32) == 8, "first order-3 refill took %ld pages",
+	      zfree - zone_page_state(z32));
+	CHECK(pcp->count == 0 && pcp->ramp == 3, "count %d, ramp %d", pcp->count, pcp->ramp);
+	/* Three order-0 refills finish the ramp. */
+	while (pcp->ramp && n < (int)ARRAY_SIZE(held))
+		held[n++] = alloc_page(GFP_KERNEL);
+	CHECK(pcp->ramp == 0, "ramp %d after %d pages", pcp->ramp, n);
+	zfree = zone_page_state(z32);
+	b = alloc_pages(GFP_KERNEL, 3);
+	CHECK(b != NULL, "order 3 again");
+	CHECK(zfree - zone_page_state(z32) == 7 * 8, "order-3 refill at full size took %ld pages",
+	      zfree - zone_page_state(z32));
+	__free_pages(a, 3);
+	__free_pages(b, 3);
+	for (int i = 0; i < n; i++)
+		__free_page(held[i]);
+	return NULL;
+}
+
+Test(pcp_ramp, order3_refills_one_block_until_the_ramp_ends)
+{
+	long zfree;
+
+	init_ramp(NULL);
+	zfree = zone_page_state(z32);
+	run_in_new_thread(order3_through_the_ramp, NULL);
+	cr_assert_eq(zone_page_state(z32), zfree);
+	cr_assert_eq(kmem_check_all(), 0);
+}
+
+static void *first_refill_of_a_full_batch(void *arg)
+{
+	struct per_cpu_pages *pcp = my_pcp(z32);
+	long zfree = zone_page_state(z32);
+	struct page *p;
+
+	(void)arg;
+	CHECK(pcp->ramp == 0 && pcp->batch == 63 && pcp->high == 126,
+	      "ramp %d, batch %d, high %d", pcp->ramp, pcp->batch, pcp->high);
+	p = alloc_page(GFP_KERNEL);
+	CHECK(p != NULL, "order 0");
+	CHECK(zfree - zone_page_state(z32) == 63, "first refill took %ld pages",
+	      zfree - zone_page_state(z32));
+	__free_page(p);
+	return NULL;
+}
+
+Test(pcp_ramp, ramp_0_gives_the_zone_sizes_at_once)
+{
+	long zfree;
+
+	init_ramp("KMEM_PCP_RAMP=0");
+	zfree = zone_page_state(z32);
+	run_in_new_thread(first_refill_of_a_full_batch, NULL);
+	cr_assert_eq(zone_page_state(z32), zfree);
 	cr_assert_eq(kmem_check_all(), 0);
 }

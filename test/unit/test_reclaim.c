@@ -32,7 +32,7 @@
 static struct zone *z32;
 
 static const char *const kmem_options[] = {
-	"KMEM_LIMIT", "KMEM_HUGEPAGES", "KMEM_PCP_HIGH", "KMEM_PCP_BATCH",
+	"KMEM_LIMIT", "KMEM_HUGEPAGES", "KMEM_PCP_HIGH", "KMEM_PCP_BATCH", "KMEM_PCP_RAMP",
 	"KMEM_DEBUG_VM", "KMEM_DECAY_MS", "KMEM_RETAIN", "KMEM_SYSFS_ROOT",
 };
 
@@ -50,7 +50,7 @@ static void reclaim_init(const char *limit, const char *decay, const char *retai
 	if (retain)
 		setenv("KMEM_RETAIN", retain, 1);
 	kmem_test_init(limit ? limit : "KMEM_LIMIT=64M", "KMEM_HUGEPAGES=off",
-		       "KMEM_DEBUG_VM=1", sysfs, NULL);
+		       "KMEM_DEBUG_VM=1", "KMEM_PCP_RAMP=0", sysfs, NULL);
 	z32 = kmem_zone(0, ZONE_DMA32);
 	cr_assert_not_null(z32);
 	cr_assert_eq(z32->online_pages, 0);

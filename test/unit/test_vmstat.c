@@ -232,7 +232,7 @@ static void vm_init(const char *hugepages)
 
 	snprintf(root, sizeof(root), "KMEM_SYSFS_ROOT=%s", test_sysfs("1node"));
 	snprintf(hp, sizeof(hp), "KMEM_HUGEPAGES=%s", hugepages);
-	kmem_test_init(root, "KMEM_LIMIT=64M", hp, NULL);
+	kmem_test_init(root, "KMEM_LIMIT=64M", hp, "KMEM_PCP_RAMP=0", NULL);
 	dma = kmem_zone(0, ZONE_DMA);
 	dma32 = kmem_zone(0, ZONE_DMA32);
 	cr_assert_eq(dma->managed_pages, 4096);
