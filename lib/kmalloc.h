@@ -39,36 +39,29 @@ size_t __ksize(const void *p, const char *caller);
  *
  * An offline section's descriptors read as zero (mem_map is mapped
  * readable from the start), so they fail the PG_slab test like any page
- * that is not a slab.  For an object in a slab's head page, its offset in
- * the slab is its offset in the page.
+ * that is not a slab.  An object in a slab's tail page takes the same
+ * path as one in its head page, with one more descriptor line read.
  */
 static inline __attribute__((always_inline)) bool
 kfree_arena_fast(const void *p, uintptr_t pa)
 {
-	struct page *page = __pfn_to_page(pa >> PAGE_SHIFT);
 	struct kmem_thread *t = kmem_current;
-	uint32_t off = (uint32_t)pa & (uint32_t)(PAGE_SIZE - 1);
+	struct page *page = slab_head_of_pa(pa);
 	struct kmem_cache *s;
 
-	/* PG_slab is set on a slab's head page only, never with PG_tail */
+	/* PG_slab is set on a slab's head page only */
 	if (unlikely(!(page->flags & PG_slab))) {
-		/* read again: keeps the fast path's test a single instruction */
-		uint32_t flags = __atomic_load_n(&page->flags, __ATOMIC_RELAXED);
-
-		/* a kmalloc_large block: PG_large is on its head page only */
-		if ((flags & PG_large) && !off) {
+		/* A kmalloc_large block: PG_large is on its head page only.
+		 * Read again: keeps the fast path's test a single instruction. */
+		if ((__atomic_load_n(&page->flags, __ATOMIC_RELAXED) & PG_large) &&
+		    !(pa & (PAGE_SIZE - 1))) {
 			kfree_large(page);
 			return true;
 		}
-		if (!(flags & PG_tail))
-			return false;
-		page = page->compound_head;
-		if (!(page->flags & PG_slab))
-			return false;
-		off = (uint32_t)(pa - (__page_to_pfn(page) << PAGE_SHIFT));
+		return false;
 	}
 	s = page->slab_cache;
-	if (unlikely(!slab_offset_valid(s, page, off)))
+	if (unlikely(!slab_offset_valid(s, page, slab_offset_of_pa(s, pa))))
 		return false;
 	if (unlikely(!slab_free_fast(t, s, page, (void *)p)))
 		slab_free_slowpath(s, page, (void *)p);

@@ -275,14 +275,13 @@ EXPORT void *SYM(calloc)(size_t n, size_t size)
 }
 
 /*
- * The slab holding p when p is an object that starts in the head page of
- * a slab, as free's fast path checks it; NULL for anything else (NULL, a
- * tail-page object, a large block, a bad pointer), which the caller's
- * slow path sorts out.  Used where that is most of the traffic: realloc,
- * and malloc_usable_size, which some programs call on every malloc and
- * free (redis counts its memory so).
+ * The slab holding p when p is a slab object kmem handed out, as free's
+ * fast path checks it; NULL for anything else (NULL, a large block, a bad
+ * pointer), which the caller's slow path sorts out.  Used where that is
+ * most of the traffic: realloc, and malloc_usable_size, which some
+ * programs call on every malloc and free (redis counts its memory so).
  */
-static inline struct page *slab_head_object(const void *p)
+static inline struct page *slab_of_object(const void *p)
 {
 	uintptr_t pa = __pa(p);
 	struct page *page;
@@ -290,10 +289,10 @@ static inline struct page *slab_head_object(const void *p)
 	/* NULL and kmem not yet up fail the range test */
 	if (unlikely((pa >> PAGE_SHIFT) >= max_pfn))
 		return NULL;
-	page = __pfn_to_page(pa >> PAGE_SHIFT);
+	page = slab_head_of_pa(pa);
 	if (unlikely(!(page->flags & PG_slab)) ||
 	    unlikely(!slab_offset_valid(page->slab_cache, page,
-					(uint32_t)pa & (uint32_t)(PAGE_SIZE - 1))))
+					slab_offset_of_pa(page->slab_cache, pa))))
 		return NULL;
 	return page;
 }
@@ -309,7 +308,7 @@ static __attribute__((noinline)) size_t malloc_usable_size_slow(void *p)
 
 EXPORT size_t SYM(malloc_usable_size)(void *p)
 {
-	struct page *page = slab_head_object(p);
+	struct page *page = slab_of_object(p);
 
 	if (likely(page))
 		return page->slab_cache->object_size;
@@ -410,12 +409,12 @@ static __attribute__((noinline)) void *realloc_slow(void *p, size_t size)
 }
 
 /*
- * The common realloc: an object in a slab's head page, to a size a
- * kmalloc cache serves.  It is checked once, as free checks it, and freed
- * after the copy without a second check: a realloc that moved cost 159
- * instructions, 48 of them in __ksize, in bench/program-costs' python3
- * run (130K reallocs).  Everything else, and every failure, goes to
- * realloc_slow, which decides the same way.
+ * The common realloc: a slab object, to a size a kmalloc cache serves.
+ * It is checked once, as free checks it, and freed after the copy
+ * without a second check: a realloc that moved cost 159 instructions, 48
+ * of them in __ksize, in bench/program-costs' python3 run (130K
+ * reallocs).  Everything else, and every failure, goes to realloc_slow,
+ * which decides the same way.
  */
 EXPORT void *SYM(realloc)(void *p, size_t size)
 {
@@ -426,7 +425,7 @@ EXPORT void *SYM(realloc)(void *p, size_t size)
 
 	if (unlikely(size - 1 >= KMALLOC_MAX_CACHE_SIZE))  /* size 0 too */
 		return realloc_slow(p, size);
-	page = slab_head_object(p);
+	page = slab_of_object(p);
 	if (unlikely(!page))
 		return realloc_slow(p, size);
 	s = page->slab_cache;

@@ -9,20 +9,24 @@
  *
  * Layout of struct page (64 bytes, one cache line, checked by
  * static_assert), a union per owner as in the kernel:
- *   flags        PG_* state bits
+ *   flags        PG_* state bits (16-31); on a slab's tail page, bits 0-15
+ *                hold the distance back to the head's descriptor
  *   order        order of the block this page heads (buddy, pcp, allocated, slab)
  *   migratetype  the free list a free block sits on
  *   carved_end   slab head only: bytes of the slab carved so far
  *   buddy/pcp:   lru (free list link), private
  *   slab:        slab_list, slab_cache, freelist, remote_free, slab_owner,
  *                inuse, objects, carved (see slub.c)
- *   tail pages of a slab or large allocation: compound_head
+ *   tail pages of a slab: PG_tail and the distance in flags, nothing else
  * A page's zone and node are not stored in it: they are a property of its
  * section (section_links), so bringing a section online writes no
  * descriptor and mem_map is committed only where pages are used.
  * Only the head page of a block carries state; the other pages of a free
  * or allocated block have no PG_* bit set, which is how freeing an
- * interior page is detected.
+ * interior page is detected.  The one exception, a slab's tail pages,
+ * have PG_tail and their distance to the head, set and cleared together
+ * (allocate_slab, free_slab): every other page reads zero there, so the
+ * free path finds a slab's head with arithmetic and no branch.
  */
 #ifndef KMEM_MM_TYPES_H
 #define KMEM_MM_TYPES_H
@@ -54,17 +58,18 @@
 #define likely(x)   __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
+/* Bits 0-15 of flags are a slab tail page's distance (page_tail_back). */
 enum pageflags {
-	PG_buddy  = 1u << 0,   /* head of a free block on a zone free_area list */
-	PG_pcp    = 1u << 1,   /* head of a free block on a thread's pcp list */
-	PG_head   = 1u << 2,   /* head of an allocated block */
-	PG_zeroed = 1u << 3,   /* free block known to read as zeroes (fresh from the OS) */
-	PG_reserved = 1u << 4, /* frame outside any usable zone */
-	PG_slab   = 1u << 5,   /* with PG_head: the block is a slab */
-	PG_large  = 1u << 6,   /* with PG_head: a kmalloc_large allocation */
-	PG_tail   = 1u << 7,   /* inside a slab or large allocation: see compound_head */
-	PG_idle   = 1u << 8,   /* free block below pageblock size, unused since the last release pass */
-	PG_released = 1u << 9, /* free block below pageblock size whose memory went back to the OS */
+	PG_buddy  = 1u << 16,  /* head of a free block on a zone free_area list */
+	PG_pcp    = 1u << 17,  /* head of a free block on a thread's pcp list */
+	PG_head   = 1u << 18,  /* head of an allocated block */
+	PG_zeroed = 1u << 19,  /* free block known to read as zeroes (fresh from the OS) */
+	PG_reserved = 1u << 20, /* frame outside any usable zone */
+	PG_slab   = 1u << 21,  /* with PG_head: the block is a slab */
+	PG_large  = 1u << 22,  /* with PG_head: a kmalloc_large allocation */
+	PG_tail   = 1u << 23,  /* a slab's page other than its head: see page_tail_back */
+	PG_idle   = 1u << 24,  /* free block below pageblock size, unused since the last release pass */
+	PG_released = 1u << 25, /* free block below pageblock size whose memory went back to the OS */
 };
 #define PAGE_STATE_MASK  (PG_buddy | PG_pcp | PG_head)
 
@@ -93,9 +98,6 @@ struct page {
 			uint8_t slab_fresh;             /* free objects read as zero but their free pointer */
 			uint16_t carved;                /* objects [carved, objects) never linked: free, untouched */
 		};
-		struct {                        /* tail pages of a slab or large block */
-			struct page *compound_head;
-		};
 		struct {                        /* head page of a kmalloc_large block */
 			unsigned long large_pages;      /* pages kept after trimming */
 			size_t large_size;              /* bytes requested */
@@ -104,6 +106,26 @@ struct page {
 };
 
 static_assert(sizeof(struct page) == 64, "struct page must stay one cache line");
+#define STRUCT_PAGE_SHIFT 6
+
+/* flags' bits 0-15 hold a slab tail page's distance to its head, in bytes
+ * of mem_map: subtracting it needs no multiply, and reading it no shift. */
+#define PG_TAIL_BACK_MASK 0xffffu
+static_assert((1u << (KMEM_MAX_ORDER + STRUCT_PAGE_SHIFT)) <= PG_TAIL_BACK_MASK + 1,
+	      "a block's distances fit in flags' low bits");
+static_assert(!(PG_buddy & PG_TAIL_BACK_MASK), "PG_* bits above the distance");
+
+/* flags for the tail page i pages into a slab */
+static inline uint32_t page_tail_flags(unsigned long i)
+{
+	return PG_tail | (uint32_t)(i << STRUCT_PAGE_SHIFT);
+}
+
+/* Bytes of mem_map from page back to its slab's head: 0 unless a slab tail. */
+static inline uint32_t page_tail_back(const struct page *page)
+{
+	return page->flags & PG_TAIL_BACK_MASK;
+}
 
 /*
  * A thread's state for one slab cache (mm/slub.c: struct kmem_cache_cpu).

@@ -59,6 +59,8 @@ typedef unsigned int slab_flags_t;
 #define KMALLOC_SHIFT_HIGH    13                      /* kmalloc-8192 is the largest cache */
 #define KMALLOC_MAX_CACHE_SIZE (1UL << KMALLOC_SHIFT_HIGH)
 #define SLUB_MAX_ORDER        3
+/* Objects a slab holds at least, below SLUB_MAX_ORDER (slub.c: calculate_order) */
+#define SLUB_MIN_OBJECTS      16
 /* A thread's remote-free batch per kmalloc cache: at most this many
  * objects, and this many bytes (slub.c: remote_batch_add). */
 #define REMOTE_BATCH_MAX      32
@@ -84,6 +86,7 @@ struct kmem_cache {
 	unsigned int align;
 	void (*ctor)(void *);
 	gfp_t allocflags;               /* gfp for new slabs */
+	unsigned int slab_mask;         /* slab bytes - 1: slabs are aligned buddy blocks */
 	uint64_t slot_magic;            /* ceil(2^64 / size): is an offset a multiple of size? */
 
 	/* Slow path and bookkeeping. */
@@ -212,6 +215,7 @@ static inline bool slab_offset_valid(const struct kmem_cache *s, const struct pa
 
 static_assert((PAGE_SIZE << SLUB_MAX_ORDER) <= UINT16_MAX, "carved_end holds a slab's size");
 static_assert(offsetof(struct kmem_cache, slot_magic) < 64, "free reads one line of kmem_cache");
+static_assert(offsetof(struct kmem_cache, slab_mask) < 64, "free reads one line of kmem_cache");
 
 /* Objects [0, n) of slab are carved. */
 static inline void slab_set_carved(const struct kmem_cache *s, struct page *slab, unsigned int n)
@@ -228,14 +232,30 @@ static inline bool slab_obj_valid(const struct kmem_cache *s, const struct page 
 						     (const char *)slab_address(slab)));
 }
 
-/* Head page of the slab or large block holding addr (in the arena). */
+/*
+ * The descriptor of the slab head for arena offset pa if pa is in a slab,
+ * else of pa's own page.  No branch: page_tail_back is zero except on a
+ * slab's tail pages.  Whether the result is a slab is the caller's test
+ * (PG_slab).
+ */
+static inline __attribute__((always_inline)) struct page *slab_head_of_pa(uintptr_t pa)
+{
+	struct page *page = __pfn_to_page(pa >> PAGE_SHIFT);
+
+	return (struct page *)((char *)page - page_tail_back(page));
+}
+
+/* pa's offset in its slab of cache s: a slab is a buddy block, aligned
+ * to its size in the arena. */
+static inline uint32_t slab_offset_of_pa(const struct kmem_cache *s, uintptr_t pa)
+{
+	return (uint32_t)pa & s->slab_mask;
+}
+
+/* Head page of the slab holding addr, or addr's own page (in the arena). */
 static inline struct page *compound_head_of(const void *addr)
 {
-	struct page *page = __virt_to_page(addr);
-
-	if (unlikely(page->flags & PG_tail))
-		page = page->compound_head;
-	return page;
+	return slab_head_of_pa(__pa(addr));
 }
 
 /*

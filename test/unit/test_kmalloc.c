@@ -761,6 +761,60 @@ Test(kmalloc, kfree_of_an_interior_pointer_aborts)
 		     "not the start of an object of cache kmalloc-48");
 }
 
+/* An object of kmalloc-704 (4 pages a slab) that starts in a tail page. */
+static char *kmalloc_in_a_tail_page(void)
+{
+	for (int i = 0; i < 64; i++) {
+		char *p = kmalloc(700, GFP_KERNEL);
+
+		if (compound_head_of(p) != virt_to_page(p))
+			return p;
+	}
+	cr_assert_fail("no kmalloc-704 object in a tail page");
+	return NULL;
+}
+
+static void kfree_tail_interior(void *arg)
+{
+	kfree(kmalloc_in_a_tail_page() + (uintptr_t)arg);
+}
+
+static void kfree_tail_page_start(void *arg)
+{
+	char *p = kmalloc_in_a_tail_page();
+
+	(void)arg;
+	kfree((void *)((uintptr_t)p & PAGE_MASK));
+}
+
+static void double_kfree_in_a_tail_page(void *arg)
+{
+	char *p = kmalloc_in_a_tail_page();
+
+	(void)arg;
+	kfree(p);
+	kfree(p);
+}
+
+/* A tail page's objects are checked as exactly as a head page's. */
+Test(kmalloc, kfree_in_a_tail_page_checks_the_object)
+{
+	char *p = kmalloc_in_a_tail_page();
+	struct page *slab = compound_head_of(p);
+
+	cr_assert_eq(slab->slab_cache, kmalloc_caches[kmalloc_index(700)]);
+	cr_assert_eq(ksize(p), 704);
+	kfree(p);
+	cr_assert_eq(slab->freelist, p, "the owner's free goes on the slab's own list");
+	expect_death(kfree_tail_interior, (void *)(uintptr_t)16,
+		     "not the start of an object of cache kmalloc-704");
+	expect_death(kfree_tail_interior, (void *)(uintptr_t)703,
+		     "not the start of an object of cache kmalloc-704");
+	expect_death(kfree_tail_page_start, NULL,
+		     "not the start of an object of cache kmalloc-704");
+	expect_death(double_kfree_in_a_tail_page, NULL, "double free");
+}
+
 static void kfree_large_interior(void *arg)
 {
 	char *p = kmalloc(20000, GFP_KERNEL);

@@ -2075,14 +2075,14 @@ static void check_geometry(const struct kmem_cache *s, unsigned int stride)
 		     s->object_size, s->objects, slab);
 	cr_assert_leq(left, slab / 16, "object %u (stride %u): order %u wastes %lu of %lu",
 		      s->object_size, stride, s->order, left, slab);
-	cr_assert(s->objects >= 8 || s->order == SLUB_MAX_ORDER,
+	cr_assert(s->objects >= SLUB_MIN_OBJECTS || s->order == SLUB_MAX_ORDER,
 		  "object %u: only %u objects per slab", s->object_size, s->objects);
 	/* no smaller order would do: mm/slub.c calculate_order */
 	for (unsigned int o = 0; o < s->order; o++) {
 		unsigned long sl = PAGE_SIZE << o;
 		unsigned long objs = sl / stride;
 
-		cr_assert(objs < 8 || sl - objs * stride > sl / 16,
+		cr_assert(objs < SLUB_MIN_OBJECTS || sl - objs * stride > sl / 16,
 			  "object %u: order %u (%lu objects) would have done, got %u",
 			  s->object_size, o, objs, s->order);
 	}
@@ -2131,6 +2131,66 @@ Test(slab, real_caches_use_the_geometry)
 	}
 	for (unsigned int i = 0; i < KMALLOC_NR_CACHES && kmalloc_sizes[i] <= 1024; i++)
 		check_geometry(kmalloc_caches[i], kmalloc_sizes[i]);
+}
+
+/*
+ * A slab's tail pages carry PG_tail and their distance back to the head in
+ * flags' top bits, which free's fast path subtracts without a branch; the
+ * head and every other page read zero there.  Freeing the slab clears
+ * both.
+ */
+Test(slab, tail_pages_carry_their_distance_to_the_head)
+{
+	struct kmem_cache *s = mkcache("tails", 1000);
+	struct page *head;
+	void **objs;
+	unsigned int n;
+
+	cr_assert_eq(s->order, 2, "16 objects of 1000 bytes take 4 pages");
+	objs = calloc(s->objects, sizeof(*objs));
+	cr_assert_not_null(objs);
+	objs[0] = kmem_cache_alloc(s, GFP_KERNEL);
+	head = compound_head_of(objs[0]);
+	n = head->objects;
+	cr_assert_eq(n, s->objects);
+	cr_assert_eq(page_tail_back(head), 0);
+	cr_assert_eq(head->flags & PG_tail, 0);
+	for (unsigned long i = 1; i < 1UL << s->order; i++) {
+		cr_assert_eq(head[i].flags, PG_tail | (uint32_t)(i * sizeof(struct page)),
+			     "tail page %lu: flags %#x", i, head[i].flags);
+		cr_assert_eq(page_tail_back(&head[i]), i * sizeof(struct page));
+	}
+	for (unsigned int i = 1; i < n; i++) {
+		objs[i] = kmem_cache_alloc(s, GFP_KERNEL);
+		cr_assert_eq(compound_head_of(objs[i]), head, "object %u from another slab", i);
+	}
+	/* Every object, in the head page or a tail page, maps to the head and
+	 * its offset in the slab. */
+	for (unsigned int i = 0; i < n; i++) {
+		uintptr_t pa = __pa(objs[i]);
+
+		cr_assert_eq(slab_head_of_pa(pa), head);
+		cr_assert_eq(slab_offset_of_pa(s, pa),
+			     (uint32_t)((char *)objs[i] - (char *)slab_address(head)));
+		cr_assert_eq(slab_offset_of_pa(s, pa) % s->size, 0);
+	}
+	/* ... and the slab's last byte too. */
+	{
+		uintptr_t last = __pa(slab_address(head)) + (PAGE_SIZE << s->order) - 1;
+
+		cr_assert_eq(slab_head_of_pa(last), head);
+		cr_assert_eq(slab_offset_of_pa(s, last), (PAGE_SIZE << s->order) - 1);
+	}
+	for (unsigned int i = 0; i < n; i++)
+		kmem_cache_free(s, objs[i]);
+	kmem_cache_shrink(s);
+	cr_assert_eq(cache_slabs(s), 0);
+	for (unsigned long i = 0; i < 1UL << s->order; i++) {
+		cr_assert_eq(head[i].flags & PG_tail, 0, "page %lu still a tail", i);
+		cr_assert_eq(page_tail_back(&head[i]), 0, "page %lu kept its distance", i);
+	}
+	free(objs);
+	kmem_cache_destroy(s);
 }
 
 /* ---- concurrent churn --------------------------------------------------- */
