@@ -145,7 +145,19 @@ static unsigned long check_free_lists(struct zone *zone)
 	return bugs;
 }
 
-/* Every online page: blocks tile the zone, interiors carry no state. */
+/* PG_tail and a distance to the head: on a slab's tail pages only. */
+static inline uint32_t tail_marks(const struct page *page)
+{
+	return page->flags & (PG_tail | PG_TAIL_BACK_MASK);
+}
+
+/*
+ * Every online page: blocks tile the zone, interiors carry no state, and
+ * no block's head, nor any page of a free block on the zone's lists,
+ * carries a slab tail's marks, which free would follow without a check
+ * (mm_types.h).  The pages of allocated blocks belong to their owners,
+ * who mark and unmark them without the zone lock.
+ */
 static unsigned long check_page_tiling(struct zone *zone)
 {
 	unsigned long bugs = 0, released = 0;
@@ -165,12 +177,21 @@ static unsigned long check_page_tiling(struct zone *zone)
 			}
 			if (pfn & (nr - 1))
 				VM_BUG(zone, "block at pfn %#lx misaligned for order %u", pfn, page->order);
-			for (unsigned long i = 1; i < nr && pfn + i < end; i++)
+			if (tail_marks(page))
+				VM_BUG(zone, "pfn %#lx heads a block but has slab tail marks %#x",
+				       pfn, tail_marks(page));
+			for (unsigned long i = 1; i < nr && pfn + i < end; i++) {
 				if (page[i].flags & PAGE_STATE_MASK) {
 					VM_BUG(zone, "pfn %#lx has state inside the block at %#lx",
 					       pfn + i, pfn);
 					break;
 				}
+				if ((page->flags & PG_buddy) && tail_marks(&page[i])) {
+					VM_BUG(zone, "pfn %#lx, free, has slab tail marks %#x",
+					       pfn + i, tail_marks(&page[i]));
+					break;
+				}
+			}
 		}
 		pfn += nr;
 	}

@@ -174,3 +174,29 @@ Test(buddy, split_leaves_one_block_per_lower_order)
 	snapshot_free_area(dma, &s);
 	assert_only_max_order_blocks(&s);
 }
+
+/*
+ * The zone walk reports slab tail marks (mm_types.h) where free would
+ * follow them into the wrong block: on a block's head page, or on any page
+ * of a free block.
+ */
+Test(buddy, walk_reports_tail_marks_on_free_pages)
+{
+	struct page *head = pfn_to_page(dma->zone_start_pfn);
+	uint32_t saved;
+
+	cr_assert(head->flags & PG_buddy, "the zone starts with a free block");
+	cr_assert_eq(head->order, MAX_ORDER);
+	cr_assert_eq(kmem_check_zone(dma), 0);
+
+	saved = head[5].flags;
+	head[5].flags |= page_tail_flags(5);
+	cr_assert_eq(kmem_check_zone(dma), 1, "stale marks inside a free block");
+	head[5].flags = saved;
+
+	saved = head->flags;
+	head->flags |= page_tail_flags(3);
+	cr_assert_eq(kmem_check_zone(dma), 1, "marks on a block's head");
+	head->flags = saved;
+	cr_assert_eq(kmem_check_zone(dma), 0);
+}
