@@ -4,9 +4,10 @@
  * (The allocation fast path is slab_alloc_node in kmalloc.c, and its
  * copy for size classes in malloc().)
  *
- * kfree_fast: a range check, the page descriptor, an exact object check
- * by one multiply (slab_offset_valid), and a push when the object belongs
- * to one of the thread's own slabs.
+ * kfree_fast: a range check, the slab head's descriptor (one subtraction
+ * away for an object in a tail page), an exact object check by one
+ * multiply (slab_offset_valid), and a push when the object belongs to one
+ * of the thread's own slabs.
  */
 #ifndef KMEM_KMALLOC_H
 #define KMEM_KMALLOC_H

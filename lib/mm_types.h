@@ -105,8 +105,8 @@ struct page {
 	};
 };
 
-static_assert(sizeof(struct page) == 64, "struct page must stay one cache line");
 #define STRUCT_PAGE_SHIFT 6
+static_assert(sizeof(struct page) == 1u << STRUCT_PAGE_SHIFT, "struct page must stay one cache line");
 
 /* flags' bits 0-15 hold a slab tail page's distance to its head, in bytes
  * of mem_map: subtracting it needs no multiply, and reading it no shift. */
