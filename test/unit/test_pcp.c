@@ -1090,6 +1090,18 @@ static void run_in_new_thread(void *(*fn)(void *), void *arg)
 	assert_no_thread_failures();
 }
 
+/* fn on a new thread of a fresh kmem; the thread's exit gives its pages back. */
+static void run_ramp_case(const char *ramp, void *(*fn)(void *))
+{
+	long zfree;
+
+	init_ramp(ramp);
+	zfree = zone_page_state(z32);
+	run_in_new_thread(fn, NULL);
+	cr_assert_eq(zone_page_state(z32), zfree);
+	cr_assert_eq(kmem_check_all(), 0);
+}
+
 TestSuite(pcp_ramp, .timeout = 30);
 
 static void *refill_through_the_ramp(void *arg)
@@ -1130,14 +1142,7 @@ static void *refill_through_the_ramp(void *arg)
 
 Test(pcp_ramp, refills_double_the_batch_until_the_zones)
 {
-	long zfree;
-
-	init_ramp(NULL);
-	zfree = zone_page_state(z32);
-	run_in_new_thread(refill_through_the_ramp, NULL);
-	/* Its exit gave every page back. */
-	cr_assert_eq(zone_page_state(z32), zfree);
-	cr_assert_eq(kmem_check_all(), 0);
+	run_ramp_case(NULL, refill_through_the_ramp);
 }
 
 #define RAMP_FREES 120
@@ -1214,13 +1219,7 @@ static void *order3_through_the_ramp(void *arg)
 
 Test(pcp_ramp, order3_refills_one_block_until_the_ramp_ends)
 {
-	long zfree;
-
-	init_ramp(NULL);
-	zfree = zone_page_state(z32);
-	run_in_new_thread(order3_through_the_ramp, NULL);
-	cr_assert_eq(zone_page_state(z32), zfree);
-	cr_assert_eq(kmem_check_all(), 0);
+	run_ramp_case(NULL, order3_through_the_ramp);
 }
 
 static void *first_refill_of_a_full_batch(void *arg)
@@ -1242,11 +1241,5 @@ static void *first_refill_of_a_full_batch(void *arg)
 
 Test(pcp_ramp, ramp_0_gives_the_zone_sizes_at_once)
 {
-	long zfree;
-
-	init_ramp("KMEM_PCP_RAMP=0");
-	zfree = zone_page_state(z32);
-	run_in_new_thread(first_refill_of_a_full_batch, NULL);
-	cr_assert_eq(zone_page_state(z32), zfree);
-	cr_assert_eq(kmem_check_all(), 0);
+	run_ramp_case("KMEM_PCP_RAMP=0", first_refill_of_a_full_batch);
 }
