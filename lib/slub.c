@@ -41,10 +41,10 @@ static unsigned int order_objects(unsigned int order, unsigned int size)
  * against 8, threads-1 took 0.220 s instead of 0.288 s and threads-4
  * 0.234 s instead of 0.278 s; 12 was between, and 24 no faster for
  * 400-900 KB more RSS.  Fewer, fuller slabs mean fewer rotations to the
- * next slab, whose free objects have gone cold.  The bigger slabs cost
- * free nothing: an object in a tail page takes the same path as one in
- * the head page (slab_head_of_pa).  Nor much memory: a slab's objects are
- * carved, and its pages touched, only as they are needed.
+ * next slab, whose free objects have gone cold.  Multi-page slabs no
+ * longer slow free down: an object in a tail page takes the same path as
+ * one in the head page (slab_head_of_pa).  Nor do they cost much memory:
+ * a slab's objects are carved, and its pages touched, only as needed.
  */
 static unsigned int calculate_order(unsigned int size)
 {
