@@ -2,7 +2,8 @@
 #   python3 report.py DATA.tsv CALLGRIND.tsv META.tsv FAILDIR [PROGRAMS.tsv] > RESULTS.md
 # and bench/program-costs' section alone:
 #   python3 report.py --program-costs PROGRAMS.tsv
-# DATA.tsv: rep, benchmark, allocator, status, seconds, peak KiB, checksum.
+# DATA.tsv: rep, benchmark, allocator, status, seconds, peak KiB, checksum,
+#   CPU seconds (user + system; for redis the server's; absent in old files).
 # CALLGRIND.tsv: size, allocator, instructions per pair.
 # META.tsv: key, value (machine, command, date, per-benchmark commands).
 # FAILDIR: one file per failed run, written by bench/run.
@@ -127,10 +128,14 @@ def main():
     meta = {r[0]: (r[1] if len(r) > 1 else "") for r in meta_rows}
     benches = []
     runs = {}  # (bench, alloc) -> list of (status, secs, kib)
-    for rep, b, a, status, secs, kib, _sum in data:
+    cpus = {}  # (bench, alloc) -> CPU seconds of the runs that went well
+    for rep, b, a, status, secs, kib, _sum, *rest in data:
         if b not in benches:
             benches.append(b)
         runs.setdefault((b, a), []).append((status, secs, kib))
+        if status == "ok" and rest and rest[0]:
+            cpus.setdefault((b, a), []).append(float(rest[0]))
+    med_c = {k: max(statistics.median(v), 0.005) for k, v in cpus.items()}
 
     med_t, med_r, nfail, spread = {}, {}, {}, {}
     for (b, a), rs in runs.items():
@@ -264,6 +269,15 @@ def main():
     rm = ratio_table("Peak RSS / mimalloc", med_r, "mimalloc")
     rg = ratio_table("Peak RSS / glibc", med_r, "glibc")
 
+    if med_c:
+        w("## CPU time")
+        w("")
+        value_table("Median CPU time (s)", med_c,
+                    "User + system seconds, median of %s runs (`/usr/bin/time` %%U + %%S: the child and the children "
+                    "it waited for; redis: the server's utime + stime, while the wall time above is its client's); "
+                    "lower is better.  "
+                    "The noise column is about wall time." % meta.get("reps", "?"))
+        ratio_table("CPU time / glibc", med_c, "glibc")
     w("## kmem's worst ratios")
     w("")
     kidx = ALLOCS.index("kmem")
@@ -322,7 +336,7 @@ def main():
             w("```")
             w("")
     w("")
-    w("<details><summary>Raw runs (rep, benchmark, allocator, status, seconds, peak KiB, stdout md5 prefix)</summary>")
+    w("<details><summary>Raw runs (rep, benchmark, allocator, status, seconds, peak KiB, stdout md5 prefix, CPU seconds)</summary>")
     w("")
     w("```")
     for r in data:
