@@ -275,8 +275,7 @@ def main():
         value_table("Median CPU time (s)", med_c,
                     "User + system seconds, median of %s runs (`/usr/bin/time` %%U + %%S: the child and the children "
                     "it waited for; redis: the server's utime + stime, while the wall time above is its client's); "
-                    "lower is better.  "
-                    "The noise column is about wall time." % meta.get("reps", "?"))
+                    "lower is better.  The noise column is about wall time." % meta.get("reps", "?"))
         ratio_table("CPU time / glibc", med_c, "glibc")
     w("## kmem's worst ratios")
     w("")
