@@ -127,23 +127,22 @@ def main():
     programs = read_tsv(sys.argv[5]) if len(sys.argv) > 5 else []
     meta = {r[0]: (r[1] if len(r) > 1 else "") for r in meta_rows}
     benches = []
-    runs = {}  # (bench, alloc) -> list of (status, secs, kib)
-    cpus = {}  # (bench, alloc) -> CPU seconds of the runs that went well
+    runs = {}  # (bench, alloc) -> list of (status, secs, kib, cpu secs or "")
     for rep, b, a, status, secs, kib, _sum, *rest in data:
         if b not in benches:
             benches.append(b)
-        runs.setdefault((b, a), []).append((status, secs, kib))
-        if status == "ok" and rest and rest[0]:
-            cpus.setdefault((b, a), []).append(float(rest[0]))
-    med_c = {k: max(statistics.median(v), 0.005) for k, v in cpus.items()}
+        runs.setdefault((b, a), []).append((status, secs, kib, rest[0] if rest else ""))
 
-    med_t, med_r, nfail, spread = {}, {}, {}, {}
+    med_t, med_r, med_c, nfail, spread = {}, {}, {}, {}, {}
     for (b, a), rs in runs.items():
-        ok = [(float(s), float(k)) for st, s, k in rs if st == "ok" and s and k]
+        ok = [(float(s), float(k)) for st, s, k, _ in rs if st == "ok" and s and k]
+        cs = [float(c) for st, _, _, c in rs if st == "ok" and c]
         nfail[b, a] = len(rs) - len(ok)
+        # /usr/bin/time's %e, %U and %S have 0.01 s steps: a 0.00 counts as 0.005
+        if cs:
+            med_c[b, a] = max(statistics.median(cs), 0.005)
         if ok:
             ts = [t for t, _ in ok]
-            # /usr/bin/time's %e has 0.01 s steps: a 0.00 counts as 0.005
             med_t[b, a] = max(statistics.median(ts), 0.005)
             med_r[b, a] = statistics.median(k for _, k in ok) / 1024.0
             m = med_t[b, a]
