@@ -375,9 +375,10 @@ Test(kmalloc, array_overflow_fails_with_enomem)
 
 /* ---- large: pages from the buddy allocator ----------------------------- */
 
+/* A large block keeps its whole buddy block, as the kernel's kmalloc_large. */
 static void check_large(size_t size)
 {
-	unsigned long pages = (size + PAGE_SIZE - 1) / PAGE_SIZE;
+	unsigned long pages = 1UL << get_order(size);
 	long before = free_pages_now(), after;
 	unsigned char *p = kmalloc(size, GFP_KERNEL);
 
@@ -427,7 +428,7 @@ Test(kmalloc, large_blocks_held_together_add_up)
 
 		blocks[i] = kmalloc(size, GFP_KERNEL);
 		cr_assert_not_null(blocks[i]);
-		kept += (long)((size + PAGE_SIZE - 1) / PAGE_SIZE);
+		kept += 1L << get_order(size);
 		memset(blocks[i], i, size);
 	}
 	cr_assert_eq(before - free_pages_now(), kept);
@@ -690,6 +691,8 @@ static size_t expected_usable(size_t size)
 {
 	if (size <= KMALLOC_MAX_CACHE_SIZE)
 		return class_for(size);
+	if (size <= (PAGE_SIZE << MAX_ORDER))
+		return PAGE_SIZE << get_order(size);
 	return (size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
 }
 
@@ -1040,9 +1043,9 @@ Test(kmalloc, small_large_blocks_are_cached_per_thread)
 	first = q;
 	kfree(q);
 	cr_assert_eq(kmem_current->large_count, LARGE_CACHE_BATCH);
-	r = kmalloc(60 << 10, GFP_KERNEL);              /* 15 pages: not the same count */
+	r = kmalloc(32 << 10, GFP_KERNEL);              /* 8 pages: not the same count */
 	cr_assert_neq(r, first);
-	q = kmalloc((64 << 10) - 100, GFP_KERNEL);      /* 16 pages: the block just freed */
+	q = kmalloc((32 << 10) + 1, GFP_KERNEL);        /* 16 pages: the block just freed */
 	cr_assert_eq(q, first);
 	cr_assert_eq(ksize(q), 64 << 10);
 	memset(q, 0xcc, 64 << 10);
