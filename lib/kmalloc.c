@@ -7,8 +7,8 @@
  *  - kmalloc(n) for n <= 8 KiB returns an object of class kmalloc_index(n),
  *    16-byte aligned; larger requests return page-aligned memory.
  *  - ksize(p) is the usable size: the class size, the buddy block's
- *    2^order pages, or the mapped bytes.  krealloc never moves a block whose usable size holds
- *    the new size.
+ *    2^order pages, or the mapped bytes.  krealloc never moves a block
+ *    whose usable size holds the new size.
  *  - __GFP_ZERO clears only what is not known to be zero already: fresh
  *    slab objects need their free pointer cleared, fresh pages nothing.
  *  - kmalloc_large blocks of up to LARGE_CACHE_PAGES pages freed by a
