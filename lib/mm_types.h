@@ -99,7 +99,7 @@ struct page {
 			uint16_t carved;                /* objects [carved, objects) never linked: free, untouched */
 		};
 		struct {                        /* head page of a kmalloc_large block */
-			unsigned long large_pages;      /* pages kept after trimming */
+			unsigned long large_pages;      /* pages of the block: 2^get_order(large_size) */
 			size_t large_size;              /* bytes requested */
 		};
 	};

@@ -1,12 +1,13 @@
 /*
  * test_kmalloc.c - the kmalloc family: size classes, alignment, internal
- * waste, zeroing, overflow, the large (page) path with its tail given
- * back, the vmalloc area, krealloc, kvmalloc/vmalloc, node requests, and
- * the deaths of bad frees.
+ * waste, zeroing, overflow, the large (page) path with its whole buddy
+ * blocks, the vmalloc area, krealloc, kvmalloc/vmalloc, node requests,
+ * and the deaths of bad frees.
  *
  * The expected class of a size is computed here with a plain loop over
- * kmalloc_sizes[]; the expected page count of a large block is the size
- * rounded up to pages; free-page counts come from the zones.
+ * kmalloc_sizes[]; the expected page count of a large block is the
+ * smallest power of two of pages that holds the size; free-page counts
+ * come from the zones.
  */
 #include <errno.h>
 #include <stdint.h>
