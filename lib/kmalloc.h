@@ -6,7 +6,7 @@
  *
  * kfree_fast: a range check, the slab head's descriptor (one subtraction
  * away for an object in a tail page), an exact object check by one
- * multiply (slab_offset_valid), and a push when the object belongs to one
+ * multiply (slab_pa_valid), and a push when the object belongs to one
  * of the thread's own slabs.
  */
 #ifndef KMEM_KMALLOC_H
@@ -62,7 +62,7 @@ kfree_arena_fast(const void *p, uintptr_t pa)
 		return false;
 	}
 	s = page->slab_cache;
-	if (unlikely(!slab_offset_valid(s, page, slab_offset_of_pa(s, pa))))
+	if (unlikely(!slab_pa_valid(s, page, pa)))
 		return false;
 	if (unlikely(!slab_free_fast(t, s, page, (void *)p)))
 		slab_free_slowpath(s, page, (void *)p);

@@ -291,8 +291,7 @@ static inline struct page *slab_of_object(const void *p)
 		return NULL;
 	page = slab_head_of_pa(pa);
 	if (unlikely(!(page->flags & PG_slab)) ||
-	    unlikely(!slab_offset_valid(page->slab_cache, page,
-					slab_offset_of_pa(page->slab_cache, pa))))
+	    unlikely(!slab_pa_valid(page->slab_cache, page, pa)))
 		return NULL;
 	return page;
 }

@@ -252,6 +252,14 @@ static inline uint32_t slab_offset_of_pa(const struct kmem_cache *s, uintptr_t p
 	return (uint32_t)pa & s->slab_mask;
 }
 
+/* Is arena offset pa, in slab of cache s, the start of an object that was
+ * ever handed out?  (slab_obj_valid for an address, from the free path.) */
+static inline bool slab_pa_valid(const struct kmem_cache *s, const struct page *slab,
+				 uintptr_t pa)
+{
+	return slab_offset_valid(s, slab, slab_offset_of_pa(s, pa));
+}
+
 /* Head page of the slab holding addr, or addr's own page (in the arena). */
 static inline struct page *compound_head_of(const void *addr)
 {
