@@ -157,30 +157,17 @@ static int read_size(const char *name, unsigned long *out)
 	return 0;
 }
 
-static int read_count(const char *name, int *out)
+/* A whole number from 0 to max; what says what it should have been. */
+static int read_count(const char *name, int max, const char *what, int *out)
 {
 	const char *v = option(name);
 	unsigned long n;
 
 	if (!v)
 		return 0;
-	if (!parse_ulong(v, &n) || n > INT_MAX)
-		return reject(name, v, "not a number of pages (0 for the default)");
+	if (!parse_ulong(v, &n) || n > (unsigned long)max)
+		return reject(name, v, what);
 	*out = (int)n;
-	return 0;
-}
-
-/* KMEM_PCP_RAMP: past 8 halvings every list starts at one page anyway. */
-static int read_pcp_ramp(void)
-{
-	const char *v = option("KMEM_PCP_RAMP");
-	unsigned long n;
-
-	if (!v)
-		return 0;
-	if (!parse_ulong(v, &n) || n > PCP_RAMP_MAX)
-		return reject("KMEM_PCP_RAMP", v, "not a number of halvings from 0 to 8");
-	kmem_config.pcp_ramp = (int)n;
 	return 0;
 }
 
@@ -282,16 +269,19 @@ static int check_pcp(void)
 
 int kmem_config_init(void)
 {
+	static const char pages[] = "not a number of pages (0 for the default)";
 	struct kmem_config *c = &kmem_config;
 	int rejected = 0;
 
 	*c = kmem_config_defaults;
 	rejected += read_size("KMEM_LIMIT", &c->limit);
 	rejected += read_hugepages();
-	rejected += read_count("KMEM_PCP_HIGH", &c->pcp_high);
-	rejected += read_count("KMEM_PCP_BATCH", &c->pcp_batch);
+	rejected += read_count("KMEM_PCP_HIGH", INT_MAX, pages, &c->pcp_high);
+	rejected += read_count("KMEM_PCP_BATCH", INT_MAX, pages, &c->pcp_batch);
 	rejected += check_pcp();
-	rejected += read_pcp_ramp();
+	/* past 8 halvings every list starts at one page anyway */
+	rejected += read_count("KMEM_PCP_RAMP", PCP_RAMP_MAX,
+			       "not a number of halvings from 0 to 8", &c->pcp_ramp);
 	rejected += read_bool("KMEM_DEBUG_VM", &c->debug_vm);
 	rejected += read_ms("KMEM_DECAY_MS", &c->decay_ms);
 	rejected += read_size("KMEM_RETAIN", &c->retain);
