@@ -60,6 +60,16 @@ static void init_rejected(const char *name, const char *value, const char *msg)
 	cr_assert_str_eq(err, msg);
 }
 
+/* With no other option set, name=value alone is rejected as "not <what>". */
+static void init_rejected_alone(const char *name, const char *value, const char *what)
+{
+	char msg[256];
+
+	clear_options();
+	snprintf(msg, sizeof(msg), "kmem: %s='%s': %s; ignored\n", name, value, what);
+	init_rejected(name, value, msg);
+}
+
 static void assert_defaults(void)
 {
 	cr_assert_eq(C.limit, 0);
@@ -314,21 +324,12 @@ Test(config, pcp_bad_values)
 		"-1", "abc", "1.5", "12 ", "0x10", "4k", "2147483648",
 		"99999999999999999999999",
 	};
-	char msg[256];
+	const char *pages = "not a number of pages (0 for the default)";
 
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
-		clear_options();
-		snprintf(msg, sizeof(msg),
-			 "kmem: KMEM_PCP_HIGH='%s': not a number of pages (0 for the default); ignored\n",
-			 bad[i]);
-		init_rejected("KMEM_PCP_HIGH", bad[i], msg);
+		init_rejected_alone("KMEM_PCP_HIGH", bad[i], pages);
 		cr_assert_eq(C.pcp_high, 0);
-
-		clear_options();
-		snprintf(msg, sizeof(msg),
-			 "kmem: KMEM_PCP_BATCH='%s': not a number of pages (0 for the default); ignored\n",
-			 bad[i]);
-		init_rejected("KMEM_PCP_BATCH", bad[i], msg);
+		init_rejected_alone("KMEM_PCP_BATCH", bad[i], pages);
 		cr_assert_eq(C.pcp_batch, 0);
 	}
 
@@ -344,7 +345,6 @@ Test(config, pcp_bad_values)
 Test(config, pcp_ramp)
 {
 	static const char *const bad[] = { "-1", "9", "abc", "1.5", "4 ", "0x2", "99999999999999999999" };
-	char msg[256];
 
 	init_ok("KMEM_PCP_RAMP", "0");
 	cr_assert_eq(C.pcp_ramp, 0);
@@ -353,11 +353,7 @@ Test(config, pcp_ramp)
 	init_ok("KMEM_PCP_RAMP", "");
 	cr_assert_eq(C.pcp_ramp, 4);
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
-		clear_options();
-		snprintf(msg, sizeof(msg),
-			 "kmem: KMEM_PCP_RAMP='%s': not a number of halvings from 0 to 8; ignored\n",
-			 bad[i]);
-		init_rejected("KMEM_PCP_RAMP", bad[i], msg);
+		init_rejected_alone("KMEM_PCP_RAMP", bad[i], "not a number of halvings from 0 to 8");
 		cr_assert_eq(C.pcp_ramp, 4, "'%s' changed the ramp", bad[i]);
 	}
 }
