@@ -32,6 +32,7 @@ static const struct kmem_config kmem_config_defaults = {
 	.pcp_high = 0,
 	.pcp_batch = 0,
 	.pcp_ramp = 4,
+	.malloc_borrow = 6,
 	.debug_vm = false,
 	.decay_ms = 200,
 	.retain = 4UL << 20,
@@ -282,6 +283,8 @@ int kmem_config_init(void)
 	/* past 8 halvings every list starts at one page anyway */
 	rejected += read_count("KMEM_PCP_RAMP", PCP_RAMP_MAX,
 			       "not a number of halvings from 0 to 8", &c->pcp_ramp);
+	rejected += read_count("KMEM_MALLOC_BORROW", MALLOC_BORROW_MAX,
+			       "not a number of classes from 0 to 8", &c->malloc_borrow);
 	rejected += read_bool("KMEM_DEBUG_VM", &c->debug_vm);
 	rejected += read_ms("KMEM_DECAY_MS", &c->decay_ms);
 	rejected += read_size("KMEM_RETAIN", &c->retain);

@@ -40,12 +40,16 @@ enum hugepage_policy {
 	HUGEPAGES_OFF,       /* 4 KiB pages, madvise(MADV_NOHUGEPAGE) */
 };
 
+/* KMEM_MALLOC_BORROW's bound: 8 classes up is twice the size */
+#define MALLOC_BORROW_MAX 8
+
 struct kmem_config {
 	unsigned long limit;          /* KMEM_LIMIT in bytes; 0: no limit */
 	enum hugepage_policy hugepages; /* KMEM_HUGEPAGES */
 	int pcp_high;                 /* KMEM_PCP_HIGH; 0: kernel-derived */
 	int pcp_batch;                /* KMEM_PCP_BATCH; 0: kernel-derived */
 	int pcp_ramp;                 /* KMEM_PCP_RAMP: a new thread's halvings of both */
+	int malloc_borrow;            /* KMEM_MALLOC_BORROW: classes up malloc may borrow from */
 	bool debug_vm;                /* KMEM_DEBUG_VM */
 	unsigned long decay_ms;       /* KMEM_DECAY_MS: idle time before free memory goes back */
 	unsigned long retain;         /* KMEM_RETAIN: free bytes a zone keeps resident */

@@ -179,7 +179,7 @@ static __attribute__((noinline)) void *malloc_slow(size_t size, gfp_t gfp)
 	/* The thread's freelist for this class ran dry (or malloc's fast
 	 * path found kmem_thread_unset): straight to the slab slow path. */
 	if (likely(size <= KMALLOC_MAX_CACHE_SIZE))
-		p = slab_alloc_slowpath(kmalloc_caches[kmalloc_index(size)], gfp, NUMA_NO_NODE);
+		p = malloc_alloc_slowpath(kmalloc_caches[kmalloc_index(size)], gfp);
 	else
 		p = kmalloc_large_aligned(size, PAGE_SIZE, gfp, NUMA_NO_NODE);
 	if (unlikely(!p))

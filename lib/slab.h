@@ -59,6 +59,8 @@ typedef unsigned int slab_flags_t;
 #define KMALLOC_SHIFT_HIGH    13                      /* kmalloc-8192 is the largest cache */
 #define KMALLOC_MAX_CACHE_SIZE (1UL << KMALLOC_SHIFT_HIGH)
 #define SLUB_MAX_ORDER        3
+/* malloc borrows for classes above this many bytes (slub.c: malloc_borrow_up) */
+#define MALLOC_BORROW_MIN     512
 /* Objects a slab holds at least, below SLUB_MAX_ORDER (slub.c: calculate_order) */
 #define SLUB_MIN_OBJECTS      16
 /* A thread's remote-free batch per kmalloc cache: at most this many
@@ -127,6 +129,8 @@ struct kmem_cache *__kmem_cache_create(const char *name, unsigned int size,
 /* slub.c */
 int calculate_sizes(struct kmem_cache *s);
 void *slab_alloc_slowpath(struct kmem_cache *s, gfp_t gfp, int nid);
+/* malloc's slow path for kmalloc cache s: may borrow (slub.c: malloc_borrow_up) */
+void *malloc_alloc_slowpath(struct kmem_cache *s, gfp_t gfp);
 void slab_free_slowpath(struct kmem_cache *s, struct page *slab, void *obj);
 void slab_flush_thread(struct kmem_thread *t);
 unsigned long slab_count_free(struct kmem_cache *s, unsigned long *partial_slabs);

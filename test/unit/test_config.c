@@ -17,7 +17,7 @@
 
 static const char *const options[] = {
 	"KMEM_LIMIT", "KMEM_HUGEPAGES", "KMEM_PCP_HIGH", "KMEM_PCP_BATCH", "KMEM_PCP_RAMP",
-	"KMEM_DEBUG_VM", "KMEM_DECAY_MS", "KMEM_RETAIN", "KMEM_SYSFS_ROOT",
+	"KMEM_MALLOC_BORROW", "KMEM_DEBUG_VM", "KMEM_DECAY_MS", "KMEM_RETAIN", "KMEM_SYSFS_ROOT",
 };
 
 static void clear_options(void)
@@ -77,6 +77,7 @@ static void assert_defaults(void)
 	cr_assert_eq(C.pcp_high, 0);
 	cr_assert_eq(C.pcp_batch, 0);
 	cr_assert_eq(C.pcp_ramp, 4);
+	cr_assert_eq(C.malloc_borrow, 6);
 	cr_assert_eq(C.debug_vm, false);
 	cr_assert_eq(C.decay_ms, 200);
 	cr_assert_eq(C.retain, 4UL << 20);
@@ -342,20 +343,35 @@ Test(config, pcp_bad_values)
 	cr_assert_eq(C.pcp_batch, 0);
 }
 
-Test(config, pcp_ramp)
+/*
+ * A count option from 0 to 8: both ends and "" (the default def) accepted,
+ * 9 and what is not a plain decimal number rejected with the line "not
+ * <what>", the default kept.
+ */
+static void check_count_0_to_8(const char *name, const int *field, int def, const char *what)
 {
 	static const char *const bad[] = { "-1", "9", "abc", "1.5", "4 ", "0x2", "99999999999999999999" };
 
-	init_ok("KMEM_PCP_RAMP", "0");
-	cr_assert_eq(C.pcp_ramp, 0);
-	init_ok("KMEM_PCP_RAMP", "8");
-	cr_assert_eq(C.pcp_ramp, 8);
-	init_ok("KMEM_PCP_RAMP", "");
-	cr_assert_eq(C.pcp_ramp, 4);
+	init_ok(name, "0");
+	cr_assert_eq(*field, 0, "%s=0", name);
+	init_ok(name, "8");
+	cr_assert_eq(*field, 8, "%s=8", name);
+	init_ok(name, "");
+	cr_assert_eq(*field, def, "%s=''", name);
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
-		init_rejected_alone("KMEM_PCP_RAMP", bad[i], "not a number of halvings from 0 to 8");
-		cr_assert_eq(C.pcp_ramp, 4, "'%s' changed the ramp", bad[i]);
+		init_rejected_alone(name, bad[i], what);
+		cr_assert_eq(*field, def, "%s='%s' changed it", name, bad[i]);
 	}
+}
+
+Test(config, pcp_ramp)
+{
+	check_count_0_to_8("KMEM_PCP_RAMP", &C.pcp_ramp, 4, "not a number of halvings from 0 to 8");
+}
+
+Test(config, malloc_borrow)
+{
+	check_count_0_to_8("KMEM_MALLOC_BORROW", &C.malloc_borrow, 6, "not a number of classes from 0 to 8");
 }
 
 Test(config, pcp_high_below_batch_rejects_both)

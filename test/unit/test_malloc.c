@@ -87,6 +87,109 @@ Test(malloc, usable_size_is_the_class_size_in_every_page_of_a_slab)
 	}
 }
 
+/* ---- borrowing (slub.c: malloc_borrow_up) ------------------------------ */
+
+static unsigned int slab_class_of(const void *p)
+{
+	return compound_head_of(p)->slab_cache->id;
+}
+
+/*
+ * Leave one free object at hand in class id's active slab, on the owner's
+ * own list (its c->freelist is then empty, the case borrowing must still
+ * see), and return it.  Each test runs in a fresh process, so every class
+ * starts unused.  Borrowing is off meanwhile: the class's first malloc
+ * would take another class's object left at hand before.
+ */
+static void *free_object_at_hand(unsigned int id)
+{
+	int borrow = kmem_config.malloc_borrow;
+	void *a, *b;
+
+	kmem_config.malloc_borrow = 0;
+	a = kmem_malloc(kmalloc_sizes[id]);
+	b = kmem_malloc(kmalloc_sizes[id]);
+	cr_assert_not_null(a);
+	cr_assert_not_null(b);
+	while (thread_cpu_slab(kmem_current, kmalloc_caches[id])->freelist)
+		cr_assert_not_null(kmem_malloc(kmalloc_sizes[id]));
+	kmem_free(b);
+	kmem_config.malloc_borrow = borrow;
+	cr_assert_eq(slab_class_of(b), id);
+	return b;
+}
+
+/* A class that would grow takes a bigger class's free object instead, and
+ * that object stays its own class's: usable size, and back there on free. */
+Test(malloc, a_class_about_to_grow_borrows_from_the_next_class_up)
+{
+	unsigned int id = kmalloc_index(4000);
+	void *b = free_object_at_hand(id + 1);
+	void *q = kmem_malloc(4000);
+
+	cr_assert_eq(q, b);
+	cr_assert_eq(kmem_malloc_usable_size(q), kmalloc_sizes[id + 1]);
+	cr_assert_eq(slab_class_of(q), id + 1);
+	cr_assert_eq(kmalloc_caches[id]->slabs_allocated, 0, "class %u grew", kmalloc_sizes[id]);
+	kmem_free(q);
+	cr_assert_eq(kmem_malloc(kmalloc_sizes[id + 1]), b);
+}
+
+/* The same with the class's active slab half carved: borrowing comes
+ * before carving its next page. */
+Test(malloc, borrowing_comes_before_carving)
+{
+	unsigned int id = kmalloc_index(1024);
+	void *mine = kmem_malloc(1024);
+	struct page *slab = compound_head_of(mine);
+
+	while (thread_cpu_slab(kmem_current, kmalloc_caches[id])->freelist)
+		kmem_malloc(1024);
+	cr_assert_lt(slab->carved, slab->objects);
+
+	unsigned int carved = slab->carved;
+	void *b = free_object_at_hand(id + 3);
+
+	cr_assert_eq(kmem_malloc(1000), b);
+	cr_assert_eq(slab->carved, carved);
+}
+
+/* The class's own free objects come first; then the nearest class up;
+ * nothing beyond kmem_config.malloc_borrow classes up. */
+Test(malloc, borrowing_takes_the_nearest_class_within_reach)
+{
+	unsigned int id = kmalloc_index(2000);
+	void *far = free_object_at_hand(id + 5), *near = free_object_at_hand(id + 2);
+	void *own = free_object_at_hand(id);
+
+	cr_assert_eq(kmem_malloc(2000), own);
+	cr_assert_eq(kmem_malloc(2000), near);
+	cr_assert_eq(kmem_malloc(2000), far);
+
+	void *beyond = free_object_at_hand(id + 1 + (unsigned int)kmem_config.malloc_borrow);
+	void *p = kmem_malloc(2000);
+
+	cr_assert_neq(p, beyond);
+	cr_assert_eq(slab_class_of(p), id);
+}
+
+Test(malloc, no_borrowing_when_turned_off_for_small_classes_or_through_kmalloc)
+{
+	unsigned int big = kmalloc_index(4000), small = kmalloc_index(500);
+	void *b = free_object_at_hand(big + 1), *s = free_object_at_hand(small + 1);
+	void *k = kmalloc(4000, GFP_KERNEL);
+
+	/* kmalloc's object belongs to the cache it asks for */
+	cr_assert_eq(slab_class_of(k), big);
+	cr_assert_eq(ksize(k), kmalloc_sizes[big]);
+	/* classes up to MALLOC_BORROW_MIN are the busy ones: they never borrow */
+	cr_assert_neq(kmem_malloc(500), s);
+	kmem_config.malloc_borrow = 0;
+	cr_assert_neq(kmem_malloc(4000), b);
+	kmem_config.malloc_borrow = 6;
+	cr_assert_eq(kmem_malloc(4000), b);
+}
+
 Test(malloc, realloc_keeps_contents_and_does_not_move_when_it_fits)
 {
 	unsigned char *p = kmem_malloc(100), *q;
