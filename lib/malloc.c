@@ -177,8 +177,12 @@ static __attribute__((noinline)) void *malloc_slow(size_t size, gfp_t gfp)
 		return NULL;
 	}
 	/* The thread's freelist for this class ran dry (or malloc's fast
-	 * path found kmem_thread_unset): straight to the slab slow path. */
-	if (likely(size <= KMALLOC_MAX_CACHE_SIZE))
+	 * path found kmem_thread_unset): straight to the slab slow path,
+	 * the one that may borrow for the classes that do (slub.c:
+	 * malloc_borrow_up), kmalloc's for the busy small ones. */
+	if (likely(size <= MALLOC_BORROW_MIN))
+		p = slab_alloc_slowpath(kmalloc_caches[kmalloc_index(size)], gfp, NUMA_NO_NODE);
+	else if (likely(size <= KMALLOC_MAX_CACHE_SIZE))
 		p = malloc_alloc_slowpath(kmalloc_caches[kmalloc_index(size)], gfp);
 	else
 		p = kmalloc_large_aligned(size, PAGE_SIZE, gfp, NUMA_NO_NODE);

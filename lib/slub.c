@@ -664,7 +664,8 @@ static void *slab_alloc_unowned(struct kmem_cache *s, gfp_t gfp, int nid)
  * KMEM_MALLOC_BORROW=0, 7 interleaved runs: peak RSS -16% on threads-4,
  * -18% on threads-8, -11% on prodcons, -6% on threads-2, +0.7% on
  * python3, the rest within noise; callgrind: +1.0% instructions on
- * threads-1, +0.1% on the real programs of bench/program-costs.  8
+ * threads-1, +0.1% on the real programs of bench/program-costs, +0.2% on
+ * fixed-256 (a class that never borrows, in the slow path both share).  8
  * classes up saved less than 6 (5240 against 4724 KB on threads-4), and
  * borrowing from 256 bytes up cost 19% more instructions on threads-1:
  * the small classes are the busy ones.
