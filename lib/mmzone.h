@@ -257,6 +257,7 @@ struct kmem_thread {
 	struct page *kept_empty[KEPT_EMPTY_SLOTS];
 	unsigned int kept_empty_next;
 	unsigned int kept_empty_pages;  /* pages of the slabs in kept_empty */
+	unsigned long dry_pages;        /* pages of the dry slabs queued, all caches (slub.c) */
 	struct per_cpu_pages pcp[];
 };
 

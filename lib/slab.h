@@ -61,6 +61,9 @@ typedef unsigned int slab_flags_t;
 #define SLUB_MAX_ORDER        3
 /* malloc borrows for classes above this many bytes (slub.c: malloc_borrow_up) */
 #define MALLOC_BORROW_MIN     512
+/* A single-threaded process's thread queues at most this many pages of dry
+ * slabs, over all its caches (slub.c: cpu_partial_bounded): 2 MiB */
+#define SINGLE_THREAD_DRY_PAGES 512
 /* Objects a slab holds at least, below SLUB_MAX_ORDER (slub.c: calculate_order) */
 #define SLUB_MIN_OBJECTS      16
 /* A thread's remote-free batch per kmalloc cache: at most this many

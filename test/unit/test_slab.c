@@ -1497,9 +1497,10 @@ Test(slab, dry_slabs_a_thread_keeps_are_bounded)
 
 /*
  * With one thread in the process there are no other threads' frees to
- * strand: every dry slab stays the thread's, and its own frees into them
- * take the fast path.  Once a second thread exists, the next slab that
- * runs dry trims the queue to the bound.
+ * strand: every dry slab stays the thread's (up to SINGLE_THREAD_DRY_PAGES
+ * in all, below), and its own frees into them take the fast path.  Once a
+ * second thread exists, the next slab that runs dry trims the queue to the
+ * bound.
  */
 Test(slab, a_single_thread_keeps_every_dry_slab_until_a_second_appears)
 {
@@ -1529,6 +1530,55 @@ Test(slab, a_single_thread_keeps_every_dry_slab_until_a_second_appears)
 	for (size_t i = 0; i < n; i++)
 		kmem_cache_free(s, objs[i]);
 	cr_assert_eq(live_objects(s), 0);
+	free(objs);
+}
+
+/*
+ * But a single thread queues at most SINGLE_THREAD_DRY_PAGES of dry slabs
+ * over all its caches: past that a slab that runs dry is full at once, so
+ * that threads made later can adopt it by freeing into it (larson's main
+ * thread builds the heap, then waits in pthread_join while its workers
+ * free it).  The owner's own free adopts such a slab back.
+ */
+Test(slab, a_single_thread_queues_a_bounded_total_of_dry_slabs)
+{
+	struct kmem_cache *s = mkcache("dry-total", 4096);
+	unsigned int per = objects_per_slab(s);
+	unsigned long pages = 1UL << s->order, before = kmem_current->dry_pages;
+	size_t kept, nslabs, n, owned, full;
+	void **objs;
+	struct free_job job;
+
+	cr_assert_eq(atomic_load(&kmem_nr_threads), 1);
+	cr_assert_lt(before, SINGLE_THREAD_DRY_PAGES);
+	kept = (SINGLE_THREAD_DRY_PAGES - before + pages - 1) / pages;
+	nslabs = kept + 8;
+	n = nslabs * per + 1;           /* the last object opens one more slab */
+	objs = calloc(n, sizeof(void *));
+	cr_assert_not_null(objs);
+	alloc_stamped(s, objs, n, 64, 0);
+	count_owned(objs, nslabs, per, &owned, &full);
+	cr_assert_eq(owned, kept, "%zu dry slabs queued, expected %zu", owned, kept);
+	cr_assert_eq(full, nslabs - kept);
+	cr_assert_eq(kmem_current->dry_pages, before + kept * pages);
+	/* the oldest stay queued, the newest went full */
+	cr_assert_eq(compound_head_of(objs[0])->slab_owner, kmem_current);
+	cr_assert_null(compound_head_of(objs[(nslabs - 1) * per])->slab_owner);
+
+	/* the owner's free into a full slab makes it the owner's again */
+	kmem_cache_free(s, objs[(nslabs - 1) * per]);
+	cr_assert_eq(compound_head_of(objs[(nslabs - 1) * per + 1])->slab_owner, kmem_current);
+	objs[(nslabs - 1) * per] = kmem_cache_alloc(s, GFP_KERNEL);
+	cr_assert_not_null(objs[(nslabs - 1) * per]);
+	stamp(objs[(nslabs - 1) * per], 64, (nslabs - 1) * per);
+
+	/* another thread frees everything: it adopts the full slabs */
+	job = (struct free_job){ s, objs, n };
+	run_thread(free_all, &job);
+	cr_assert_eq(live_objects(s), 0);
+	kmem_cache_shrink(s);
+	cr_assert_eq(cache_slabs(s), 0);
+	cr_assert_eq(kmem_current->dry_pages, before);
 	free(objs);
 }
 
