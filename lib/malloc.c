@@ -180,11 +180,12 @@ static __attribute__((noinline)) void *malloc_slow(size_t size, gfp_t gfp)
 	 * path found kmem_thread_unset): straight to the slab slow path,
 	 * the one that may borrow for the classes that do (slub.c:
 	 * malloc_borrow_up), kmalloc's for the busy small ones. */
-	if (likely(size <= MALLOC_BORROW_MIN))
-		p = slab_alloc_slowpath(kmalloc_caches[kmalloc_index(size)], gfp, NUMA_NO_NODE);
-	else if (likely(size <= KMALLOC_MAX_CACHE_SIZE))
-		p = malloc_alloc_slowpath(kmalloc_caches[kmalloc_index(size)], gfp);
-	else
+	if (likely(size <= KMALLOC_MAX_CACHE_SIZE)) {
+		struct kmem_cache *s = kmalloc_caches[kmalloc_index(size)];
+
+		p = size <= MALLOC_BORROW_MIN ? slab_alloc_slowpath(s, gfp, NUMA_NO_NODE)
+					      : malloc_alloc_slowpath(s, gfp);
+	} else
 		p = kmalloc_large_aligned(size, PAGE_SIZE, gfp, NUMA_NO_NODE);
 	if (unlikely(!p))
 		errno = ENOMEM;
