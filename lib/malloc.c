@@ -185,8 +185,9 @@ static __attribute__((noinline)) void *malloc_slow(size_t size, gfp_t gfp)
 
 		p = size <= MALLOC_BORROW_MIN ? slab_alloc_slowpath(s, gfp, NUMA_NO_NODE)
 					      : malloc_alloc_slowpath(s, gfp);
-	} else
+	} else {
 		p = kmalloc_large_aligned(size, PAGE_SIZE, gfp, NUMA_NO_NODE);
+	}
 	if (unlikely(!p))
 		errno = ENOMEM;
 	return p;
