@@ -199,21 +199,15 @@ EXPORT void *SYM(malloc)(size_t size)
 		/* A thread's first call finds kmem_thread_unset's empty lists;
 		 * kmalloc caches have ids equal to their size-class index. */
 		struct kmem_cache_cpu *c = kmalloc_cpu_slab(kmem_current, size);
-		void *obj = c->freelist;
+		/* Most misses of c->freelist: the thread's frees into its
+		 * active slab wait there.  Taken here, with c at hand: a
+		 * malloc/free loop whose working set is one object (a class
+		 * with one object per page, carved a page at a time) misses on
+		 * every call. */
+		void *obj = kmalloc_cpu_pop(c);
 
-		if (likely(obj != NULL)) {
-			c->freelist = *(void **)obj;
+		if (likely(obj != NULL))
 			return obj;
-		}
-		/* Most misses: the thread's frees into its active slab wait
-		 * there.  Taken here, with c at hand: a malloc/free loop whose
-		 * working set is one object (a class with one object per page,
-		 * carved a page at a time) misses on every call. */
-		obj = cpu_slab_take_owner_frees(c);
-		if (likely(obj != NULL)) {
-			c->freelist = *(void **)obj;
-			return obj;
-		}
 	}
 	return malloc_slow(size, GFP_KERNEL | __GFP_MOVABLE);
 }

@@ -132,7 +132,8 @@ struct kmem_cache *__kmem_cache_create(const char *name, unsigned int size,
 /* slub.c */
 int calculate_sizes(struct kmem_cache *s);
 void *slab_alloc_slowpath(struct kmem_cache *s, gfp_t gfp, int nid);
-/* malloc's slow path for kmalloc cache s: may borrow (slub.c: malloc_borrow_up) */
+/* malloc's slow path for a kmalloc cache s above MALLOC_BORROW_MIN, which
+ * may borrow (slub.c: malloc_borrow_up); malloc_slow sends no other here */
 void *malloc_alloc_slowpath(struct kmem_cache *s, gfp_t gfp);
 void slab_free_slowpath(struct kmem_cache *s, struct page *slab, void *obj);
 void slab_flush_thread(struct kmem_thread *t);
@@ -322,6 +323,22 @@ static inline void *cpu_slab_take_owner_frees(struct kmem_cache_cpu *c)
 	c->fresh = false;
 	c->freelist = list;
 	return list;
+}
+
+/*
+ * A free object of kmalloc class c at hand, without the slow path:
+ * c->freelist's first, else the owner's frees into the active slab
+ * (cpu_slab_take_owner_frees).  NULL when there is neither.  kmalloc
+ * caches keep the free pointer in an object's first word.
+ */
+static inline __attribute__((always_inline)) void *kmalloc_cpu_pop(struct kmem_cache_cpu *c)
+{
+	void *obj = c->freelist;
+
+	if (unlikely(!obj) && unlikely(!(obj = cpu_slab_take_owner_frees(c))))
+		return NULL;
+	c->freelist = *(void **)obj;
+	return obj;
 }
 
 #endif /* KMEM_SLAB_H */

@@ -698,16 +698,11 @@ static void *malloc_borrow_up(struct kmem_thread *t, const struct kmem_cache *s)
 	unsigned int last = MIN(s->id + (unsigned int)kmem_config.malloc_borrow,
 				KMALLOC_NR_CACHES - 1u);
 
-	if (s->object_size <= MALLOC_BORROW_MIN)
-		return NULL;
 	for (unsigned int id = s->id + 1; id <= last; id++) {
-		struct kmem_cache_cpu *c = &t->cpu_slab[id];
-		void *obj = c->freelist;
+		void *obj = kmalloc_cpu_pop(&t->cpu_slab[id]);
 
-		if (!obj && !(obj = cpu_slab_take_owner_frees(c)))
-			continue;
-		c->freelist = get_freepointer(kmalloc_caches[id], obj);
-		return obj;
+		if (obj)
+			return obj;
 	}
 	return NULL;
 }
