@@ -215,6 +215,22 @@ Test(kmalloc, internal_waste_is_bounded)
 		      100 * worst_big);
 }
 
+/* 1 KiB and a header (sqlite3's journal chunks are 1032 bytes): 31 to a
+ * slab in kmalloc-1040, where kmalloc-1152 would hold 28. */
+Test(kmalloc, a_kib_with_a_small_header_fills_its_slab)
+{
+	void *p = kmalloc(1032, GFP_KERNEL), *q = kmalloc(1041, GFP_KERNEL);
+
+	cr_assert_not_null(p);
+	cr_assert_not_null(q);
+	cr_assert_eq(ksize(p), 1040);
+	cr_assert_eq(compound_head_of(p)->objects, 31);
+	cr_assert_eq(ksize(q), 1152);
+	cr_assert_eq(compound_head_of(q)->objects, 28);
+	kfree(p);
+	kfree(q);
+}
+
 /* ---- zeroing ------------------------------------------------------------ */
 
 /*
