@@ -34,6 +34,11 @@
  *       sizes (16..512, 1/32 up to 8 KiB).  The total is fixed, so on 2
  *       cores 2 threads ideally take half the time of 1, and 4 or 8 the
  *       same as 2.
+ *   alloc_bench pool THREADS SIZE
+ *       an idle thread pool (not one of bench/run's rows): each thread
+ *       4 times mallocs 512 objects of SIZE bytes and frees them, then
+ *       all wait; 300 ms later the process's VmRSS, the memory an idle
+ *       pool keeps, goes to stderr ("pool idle RSS N KB").
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -43,6 +48,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define KEEP(p) __asm__ volatile("" : : "r"(p) : "memory")
 
@@ -411,6 +417,75 @@ static uint64_t run_threads(int nthreads, long total)
 	return h;
 }
 
+/* ---- idle pool ---- */
+static pthread_barrier_t pool_idle, pool_release;
+
+struct pool_state {
+	size_t size;
+	uint64_t h;
+};
+
+static void *pool_thread(void *arg)
+{
+	enum { OBJS = 512, ROUNDS = 4 };
+	struct pool_state *st = arg;
+	void *objs[OBJS];
+
+	for (int r = 0; r < ROUNDS; r++) {
+		for (int i = 0; i < OBJS; i++)
+			objs[i] = obj_new(st->size, (uint64_t)r * OBJS + i);
+		for (int i = 0; i < OBJS; i++)
+			st->h += obj_free(objs[i]);
+	}
+	pthread_barrier_wait(&pool_idle);
+	pthread_barrier_wait(&pool_release);
+	return NULL;
+}
+
+static long vm_rss_kb(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmRSS:", 6))
+			kb = strtol(line + 6, NULL, 10);
+	fclose(f);
+	return kb;
+}
+
+static uint64_t run_pool(int nthreads, long size)
+{
+	struct pool_state *st = xmalloc(nthreads * sizeof(*st));
+	pthread_t *tid = xmalloc(nthreads * sizeof(*tid));
+	uint64_t h = 0;
+
+	if (nthreads < 1 || size < 16)
+		die("pool: at least 1 thread and 16 bytes");
+	pthread_barrier_init(&pool_idle, NULL, nthreads + 1);
+	pthread_barrier_init(&pool_release, NULL, nthreads + 1);
+	for (int t = 0; t < nthreads; t++) {
+		st[t].size = size;
+		st[t].h = 0;
+		if (pthread_create(&tid[t], NULL, pool_thread, &st[t]))
+			die("pthread_create");
+	}
+	pthread_barrier_wait(&pool_idle);
+	usleep(300 * 1000);
+	fprintf(stderr, "pool idle RSS %ld KB\n", vm_rss_kb());
+	pthread_barrier_wait(&pool_release);
+	for (int t = 0; t < nthreads; t++) {
+		pthread_join(tid[t], NULL);
+		h += st[t].h;
+	}
+	free(st);
+	free(tid);
+	return h;
+}
+
 static long arg(int argc, char **argv, int i)
 {
 	if (i >= argc)
@@ -438,6 +513,8 @@ int main(int argc, char **argv)
 		h = run_churn(arg(argc, argv, 2), arg(argc, argv, 3), arg(argc, argv, 4));
 	else if (!strcmp(m, "threads"))
 		h = run_threads(arg(argc, argv, 2), arg(argc, argv, 3));
+	else if (!strcmp(m, "pool"))
+		h = run_pool(arg(argc, argv, 2), arg(argc, argv, 3));
 	else
 		die("unknown mode");
 	printf("%s checksum %016llx\n", m, (unsigned long long)h);

@@ -1243,3 +1243,91 @@ Test(pcp_ramp, ramp_0_gives_the_zone_sizes_at_once)
 {
 	run_ramp_case("KMEM_PCP_RAMP=0", first_refill_of_a_full_batch);
 }
+
+/* ---- many threads: the lists share out the zone's sizes --------------- */
+
+/*
+ * The fake topology has 2 CPUs, so up to 8 threads keep the zone's sizes
+ * (63 and 126 pages in a 1 GiB arena); with n threads past that, each
+ * thread's batch and high are the zone's times 8 / n, taken at the
+ * thread's next refill or free past high.
+ */
+#define SHARE_THREADS 11
+
+static pthread_barrier_t share_started, share_done;
+
+static void *hold_a_page_until_released(void *arg)
+{
+	struct page *p = alloc_page(GFP_KERNEL);
+
+	(void)arg;
+	CHECK(p != NULL, "order 0");
+	pthread_barrier_wait(&share_started);
+	pthread_barrier_wait(&share_done);
+	__free_page(p);
+	return NULL;
+}
+
+/* Empty the lists, refill once, and report the sizes the refill set. */
+static void refill_sizes(int *batch, int *high)
+{
+	struct page *p;
+
+	drain_local_pages();
+	cr_assert_not_null(p = alloc_page(GFP_KERNEL));
+	*batch = my_pcp(z32)->batch;
+	*high = my_pcp(z32)->high;
+	__free_page(p);
+}
+
+static void share_case(const char *sizes, bool shared)
+{
+	pthread_t th[SHARE_THREADS];
+	int threads, batch, high;
+
+	clear_kmem_env();
+	kmem_test_init("KMEM_LIMIT=1G", "KMEM_HUGEPAGES=off", "KMEM_DEBUG_VM=1", "KMEM_PCP_RAMP=0",
+		       sysfs_1node(), sizes, NULL);
+	z32 = kmem_zone(0, ZONE_DMA32);
+	cr_assert_not_null(z32);
+	refill_sizes(&batch, &high);
+	cr_assert_eq(batch, z32->pcp_batch);
+	cr_assert_eq(high, z32->pcp_high);
+	pthread_barrier_init(&share_started, NULL, SHARE_THREADS + 1);
+	pthread_barrier_init(&share_done, NULL, SHARE_THREADS + 1);
+	for (int i = 0; i < SHARE_THREADS; i++)
+		cr_assert_eq(pthread_create(&th[i], NULL, hold_a_page_until_released, NULL), 0);
+	pthread_barrier_wait(&share_started);
+	threads = atomic_load(&kmem_nr_threads);
+	cr_assert_geq(threads, SHARE_THREADS + 1);
+	refill_sizes(&batch, &high);
+	if (shared) {
+		cr_assert_eq(batch, z32->pcp_batch * 8 / threads, "%d threads: batch %d", threads, batch);
+		cr_assert_eq(high, z32->pcp_high * 8 / threads, "%d threads: high %d", threads, high);
+	} else {
+		cr_assert_eq(batch, z32->pcp_batch);
+		cr_assert_eq(high, z32->pcp_high);
+	}
+	pthread_barrier_wait(&share_done);
+	for (int i = 0; i < SHARE_THREADS; i++)
+		cr_assert_eq(pthread_join(th[i], NULL), 0);
+	assert_no_thread_failures();
+	/* The threads are gone: the next refill takes the zone's sizes again. */
+	refill_sizes(&batch, &high);
+	cr_assert_eq(batch, z32->pcp_batch);
+	cr_assert_eq(high, z32->pcp_high);
+	drain_local_pages();
+	cr_assert_eq(kmem_check_all(), 0);
+}
+
+TestSuite(pcp_share, .timeout = 30);
+
+Test(pcp_share, past_four_threads_per_cpu_the_lists_share_the_zone_sizes)
+{
+	share_case(NULL, true);
+}
+
+Test(pcp_share, sizes_the_user_set_are_not_shared_out)
+{
+	share_case("KMEM_PCP_BATCH=15", false);
+}
