@@ -394,21 +394,23 @@ static void *work_thread(void *arg)
 	return NULL;
 }
 
-static uint64_t run_threads(int nthreads, long total)
+/* Start fn on each of st[0..n-1]; join_workers waits for them, adds up
+ * their h and frees st and the thread ids. */
+static pthread_t *start_workers(int n, void *(*fn)(void *), struct work_state *st)
 {
-	struct work_state *st = xmalloc(nthreads * sizeof(*st));
-	pthread_t *tid = xmalloc(nthreads * sizeof(*tid));
+	pthread_t *tid = xmalloc(n * sizeof(*tid));
+
+	for (int t = 0; t < n; t++)
+		if (pthread_create(&tid[t], NULL, fn, &st[t]))
+			die("pthread_create");
+	return tid;
+}
+
+static uint64_t join_workers(int n, pthread_t *tid, struct work_state *st)
+{
 	uint64_t h = 0;
 
-	/* the same per-thread streams whatever the thread count */
-	for (int t = 0; t < nthreads; t++) {
-		st[t].ops = total / nthreads;
-		st[t].rng = 5;
-		st[t].h = 0;
-		if (pthread_create(&tid[t], NULL, work_thread, &st[t]))
-			die("pthread_create");
-	}
-	for (int t = 0; t < nthreads; t++) {
+	for (int t = 0; t < n; t++) {
 		pthread_join(tid[t], NULL);
 		h += st[t].h;
 	}
@@ -417,23 +419,32 @@ static uint64_t run_threads(int nthreads, long total)
 	return h;
 }
 
+static uint64_t run_threads(int nthreads, long total)
+{
+	struct work_state *st = xmalloc(nthreads * sizeof(*st));
+
+	/* the same per-thread streams whatever the thread count */
+	for (int t = 0; t < nthreads; t++) {
+		st[t].ops = total / nthreads;
+		st[t].rng = 5;
+		st[t].h = 0;
+	}
+	return join_workers(nthreads, start_workers(nthreads, work_thread, st), st);
+}
+
 /* ---- idle pool ---- */
 static pthread_barrier_t pool_idle, pool_release;
 
-struct pool_state {
-	size_t size;
-	uint64_t h;
-};
-
+/* st->ops is the object size */
 static void *pool_thread(void *arg)
 {
 	enum { OBJS = 512, ROUNDS = 4 };
-	struct pool_state *st = arg;
+	struct work_state *st = arg;
 	void *objs[OBJS];
 
 	for (int r = 0; r < ROUNDS; r++) {
 		for (int i = 0; i < OBJS; i++)
-			objs[i] = obj_new(st->size, (uint64_t)r * OBJS + i);
+			objs[i] = obj_new((size_t)st->ops, (uint64_t)r * OBJS + i);
 		for (int i = 0; i < OBJS; i++)
 			st->h += obj_free(objs[i]);
 	}
@@ -459,31 +470,22 @@ static long vm_rss_kb(void)
 
 static uint64_t run_pool(int nthreads, long size)
 {
-	struct pool_state *st = xmalloc(nthreads * sizeof(*st));
-	pthread_t *tid = xmalloc(nthreads * sizeof(*tid));
-	uint64_t h = 0;
+	struct work_state *st;
+	pthread_t *tid;
 
 	if (nthreads < 1 || size < 16)
 		die("pool: at least 1 thread and 16 bytes");
+	st = xmalloc(nthreads * sizeof(*st));
+	for (int t = 0; t < nthreads; t++)
+		st[t] = (struct work_state){ .ops = size };
 	pthread_barrier_init(&pool_idle, NULL, nthreads + 1);
 	pthread_barrier_init(&pool_release, NULL, nthreads + 1);
-	for (int t = 0; t < nthreads; t++) {
-		st[t].size = size;
-		st[t].h = 0;
-		if (pthread_create(&tid[t], NULL, pool_thread, &st[t]))
-			die("pthread_create");
-	}
+	tid = start_workers(nthreads, pool_thread, st);
 	pthread_barrier_wait(&pool_idle);
 	usleep(300 * 1000);
 	fprintf(stderr, "pool idle RSS %ld KB\n", vm_rss_kb());
 	pthread_barrier_wait(&pool_release);
-	for (int t = 0; t < nthreads; t++) {
-		pthread_join(tid[t], NULL);
-		h += st[t].h;
-	}
-	free(st);
-	free(tid);
-	return h;
+	return join_workers(nthreads, tid, st);
 }
 
 static long arg(int argc, char **argv, int i)
