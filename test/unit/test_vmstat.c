@@ -722,9 +722,9 @@ Test(vmstat, zoneinfo_values_and_pagesets)
  * Many live threads: the report runs past one 4 KiB output buffer and
  * must still list every thread's pageset once, with its own count.
  * Thread i takes i % 3 + 1 pages of DMA32 (refills of 3): 2, 1 or 0 left.
- * The sizes are set (3 and 6, DMA32's own), so that 49 threads do not
- * share out the zones' sizes (pcp.c), which would depend on how many
- * had started at each refill.
+ * The sizes are set (3 and 6: DMA32's own, and DMA's lists get them
+ * too), so that 49 threads do not share out the zones' sizes (pcp.c),
+ * which would depend on how many had started at each refill.
  */
 #define NR_WORKERS 48
 
