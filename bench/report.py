@@ -1,5 +1,5 @@
 # Markdown results for bench/run:
-#   python3 report.py DATA.tsv CALLGRIND.tsv META.tsv FAILDIR [PROGRAMS.tsv] > RESULTS.md
+#   python3 report.py DATA.tsv CALLGRIND.tsv META.tsv FAILDIR [PROGRAMS.tsv [IDLE.tsv]] > RESULTS.md
 # and bench/program-costs' section alone:
 #   python3 report.py --program-costs PROGRAMS.tsv
 # DATA.tsv: rep, benchmark, allocator, status, seconds, peak KiB, checksum,
@@ -8,6 +8,7 @@
 # META.tsv: key, value (machine, command, date, per-benchmark commands).
 # FAILDIR: one file per failed run, written by bench/run.
 # PROGRAMS.tsv: program, allocator, instructions (or FAIL), command.
+# IDLE.tsv: rep, object size, allocator, status, idle VmRSS KiB (alloc_bench pool).
 import math
 import os
 import statistics
@@ -119,12 +120,44 @@ def program_costs_section(rows):
     return out
 
 
+def idle_section(rows):
+    """Median idle VmRSS of alloc_bench pool per object size and allocator."""
+    if not rows:
+        return []
+    kib = {}
+    for _rep, size, a, status, kb in rows:
+        if status == "ok" and kb:
+            kib.setdefault((size, a), []).append(float(kb))
+    sizes = []
+    for _rep, size, *_ in rows:
+        if size not in sizes:
+            sizes.append(size)
+    out = ["## Idle memory of a thread pool", ""]
+    out.append("`alloc_bench pool 32 SIZE`: 32 threads each malloc and free 512 objects of SIZE bytes "
+               "4 times, then all wait; the process's VmRSS 300 ms later, with no allocator call "
+               "meanwhile, is the memory an idle pool keeps.  Median of the repetitions, MiB; "
+               "lower is better.  Not part of the geometric means above.")
+    out.append("")
+    out.append("| object size | " + " | ".join(ALLOCS) + " | kmem / glibc | kmem / mimalloc |")
+    out.append("|---" * (len(ALLOCS) + 3) + "|")
+    for size in sizes:
+        med = {a: statistics.median(kib[size, a]) / 1024.0 for a in ALLOCS if (size, a) in kib}
+
+        def ratio(ref):
+            return fmt(med["kmem"] / med[ref]) if "kmem" in med and med.get(ref) else "-"
+        out.append("| %s B | %s | %s | %s |" % (size, " | ".join(fmt(med.get(a)) for a in ALLOCS),
+                                                 ratio("glibc"), ratio("mimalloc")))
+    out.append("")
+    return out
+
+
 def main():
     if sys.argv[1] == "--program-costs":
         print("\n".join(program_costs_section(read_tsv(sys.argv[2]))))
         return
     data, cg, meta_rows, faildir = read_tsv(sys.argv[1]), read_tsv(sys.argv[2]), read_tsv(sys.argv[3]), sys.argv[4]
     programs = read_tsv(sys.argv[5]) if len(sys.argv) > 5 else []
+    idle = read_tsv(sys.argv[6]) if len(sys.argv) > 6 else []
     meta = {r[0]: (r[1] if len(r) > 1 else "") for r in meta_rows}
     benches = []
     runs = {}  # (bench, alloc) -> list of (status, secs, kib, cpu secs or "")
@@ -317,6 +350,7 @@ def main():
         w("Not run (filtered out).")
         w("")
     out.extend(program_costs_section(programs))
+    out.extend(idle_section(idle))
 
     w("## Failures")
     w("")
