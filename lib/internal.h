@@ -50,6 +50,7 @@ struct kmem_config {
 	int pcp_batch;                /* KMEM_PCP_BATCH; 0: kernel-derived */
 	int pcp_ramp;                 /* KMEM_PCP_RAMP: a new thread's halvings of both */
 	int malloc_borrow;            /* KMEM_MALLOC_BORROW: classes up malloc may borrow from */
+	unsigned long slob_min;       /* KMEM_SLOB_MIN: malloc above it to the medium heap; 0: off */
 	bool debug_vm;                /* KMEM_DEBUG_VM */
 	unsigned long decay_ms;       /* KMEM_DECAY_MS: idle time before free memory goes back */
 	unsigned long retain;         /* KMEM_RETAIN: free bytes a zone keeps resident */
@@ -342,12 +343,14 @@ void debug_vm_zone_op(struct zone *zone);
 struct kmem_usage {
 	size_t arena_bytes;       /* online arena */
 	size_t resident_bytes;    /* online minus released */
-	size_t used_bytes;        /* live objects, large blocks, vmalloc blocks */
+	size_t used_bytes;        /* live objects, medium blocks, large blocks, vmalloc blocks */
 	size_t free_bytes;        /* online memory not in use */
 	size_t free_blocks;
 	size_t slab_bytes;        /* pages held by slabs */
 	size_t large_bytes;       /* pages held by kmalloc_large blocks */
 	size_t large_cached_bytes; /* free blocks on the threads' large caches */
+	size_t slob_area_bytes;   /* pages held by malloc's medium heaps (slob.c) */
+	size_t slob_used_bytes;   /* their blocks in use, headers included */
 	size_t vmalloc_allocs;
 	size_t vmalloc_bytes;
 };

@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <string.h>
 #include "kmalloc.h"
+#include "slob.h"
 
 /*
  * Zeroing covers the whole object, not just what was asked for: ksize()
@@ -646,6 +647,10 @@ void __kfree(const void *p, const char *caller)
 			kfree_large(page);
 			return;
 		}
+		if (slob_area_of(p)) {
+			slob_free(slob_area_of(p), p, caller);
+			return;
+		}
 		kfree_bad(p, caller);
 	}
 	if (vmalloc_contains(p) && vmalloc_area_owns(p)) {
@@ -675,6 +680,8 @@ size_t __ksize(const void *p, const char *caller)
 			return page->slab_cache->object_size;
 		if ((page->flags & PG_large) && lowmem_page_address(page) == p && page->large_size)
 			return page->large_pages << PAGE_SHIFT;
+		if (slob_area_of(p))
+			return slob_usable_size(slob_area_of(p), p, caller);
 		kfree_bad(p, caller);
 	}
 	if (vmalloc_contains(p) && vmalloc_area_owns(p))

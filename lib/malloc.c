@@ -12,6 +12,9 @@
  *    shrinks to half of it or less (see realloc), free(NULL)
  *    and malloc_usable_size(NULL) are no-ops, errno ENOMEM from every entry
  *    point that fails for size, EINVAL for impossible alignments.
+ *  - malloc and calloc above KMEM_SLOB_MIN bytes, up to 8 KiB, take a
+ *    block of the thread's medium heap (slob.c) unless their class is
+ *    busy in the thread; every other size, and kmalloc, takes slabs.
  *  - Ownership is two range checks (arena, vmalloc area).  Anything else
  *    is foreign: memory from the bootstrap buffer is ignored, memory from
  *    the next allocator in the chain (handed out before kmem took over)
@@ -31,6 +34,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include "kmalloc.h"
+#include "slob.h"
 
 /* mallinfo is deprecated but still exported; aliases of the public names
  * need not repeat glibc's attributes. */
@@ -183,6 +187,10 @@ static __attribute__((noinline)) void *malloc_slow(size_t size, gfp_t gfp)
 	if (likely(size <= KMALLOC_MAX_CACHE_SIZE)) {
 		struct kmem_cache *s = kmalloc_caches[kmalloc_index(size)];
 
+		if (size > kmem_config.slob_min && kmem_config.slob_min &&
+		    !kmalloc_cpu_slab(kmem_current, size)->slob_busy &&
+		    (p = slob_alloc_class(size, s)))
+			return p;
 		p = size <= MALLOC_BORROW_MIN ? slab_alloc_slowpath(s, gfp, NUMA_NO_NODE)
 					      : malloc_alloc_slowpath(s, gfp);
 	} else {
@@ -212,13 +220,24 @@ EXPORT void *SYM(malloc)(size_t size)
 	return malloc_slow(size, GFP_KERNEL | __GFP_MOVABLE);
 }
 
+/* An arena pointer that is neither a slab object nor a large block. */
+static __attribute__((noinline)) void free_arena_slow(void *p)
+{
+	struct slob_area *a = slob_area_of(p);
+
+	if (a)
+		slob_free(a, p, "free");
+	else
+		__kfree(p, "free");
+}
+
 EXPORT void SYM(free)(void *p)
 {
 	uintptr_t pa = __pa(p);
 
 	if (likely((pa >> PAGE_SHIFT) < max_pfn)) {
 		if (unlikely(!kfree_arena_fast(p, pa)))
-			__kfree(p, "free");
+			free_arena_slow(p);
 		return;
 	}
 	if (!p)
@@ -242,7 +261,14 @@ static __attribute__((noinline)) void *calloc_slow(size_t n, size_t size)
 
 		return p ? memset(p, 0, bytes) : NULL;
 	}
-	void *p = kmalloc_node(bytes, GFP_KERNEL | __GFP_MOVABLE | __GFP_ZERO, NUMA_NO_NODE);
+	void *p = NULL;
+
+	if (bytes > kmem_config.slob_min && kmem_config.slob_min &&
+	    bytes <= KMALLOC_MAX_CACHE_SIZE &&
+	    !kmalloc_cpu_slab(kmem_current, bytes)->slob_busy &&
+	    (p = slob_calloc_class(bytes, kmalloc_caches[kmalloc_index(bytes)])))
+		return p;
+	p = kmalloc_node(bytes, GFP_KERNEL | __GFP_MOVABLE | __GFP_ZERO, NUMA_NO_NODE);
 	if (unlikely(!p))
 		errno = ENOMEM;
 	return p;
@@ -620,7 +646,7 @@ EXPORT int SYM(malloc_trim)(size_t pad)
 	 * its next large request or free */
 	kmalloc_large_shrink(GFP_KERNEL);
 	slab_shrink_all(GFP_KERNEL);
-	return (vmalloc_cache_flush() + kmem_reclaim()) > 0;
+	return (slob_shrink(GFP_KERNEL) + vmalloc_cache_flush() + kmem_reclaim()) > 0;
 }
 
 EXPORT void SYM(malloc_stats)(void)

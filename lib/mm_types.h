@@ -70,6 +70,7 @@ enum pageflags {
 	PG_tail   = 1u << 23,  /* a slab's page other than its head: see page_tail_back */
 	PG_idle   = 1u << 24,  /* free block below pageblock size, unused since the last release pass */
 	PG_released = 1u << 25, /* free block below pageblock size whose memory went back to the OS */
+	PG_slob   = 1u << 26,  /* with PG_head: an area of malloc's medium heap (slob.c) */
 };
 #define PAGE_STATE_MASK  (PG_buddy | PG_pcp | PG_head)
 
@@ -139,6 +140,7 @@ struct kmem_cache_cpu {
 	struct list_head partial;       /* thread-partial slabs; {NULL, NULL} until used */
 	unsigned int nr_partial;
 	bool fresh;                     /* freelist objects are zero but their free pointer */
+	bool slob_busy;                 /* malloc: this class uses its slabs (slob.c) */
 };
 
 /* Smallest order whose block holds size bytes. */

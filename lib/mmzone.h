@@ -228,6 +228,8 @@ struct remote_batch {
  * zone_idx.  It comes from its own mapping, so the cpu_slab entries of
  * caches a thread never uses are never committed.
  */
+struct slob_heap;
+
 struct kmem_thread {
 	struct kmem_cache_cpu cpu_slab[MAX_SLAB_CACHES];
 	struct list_head thread_list;   /* on kmem_threads, under kmem_threads_lock */
@@ -258,6 +260,7 @@ struct kmem_thread {
 	unsigned int kept_empty_next;
 	unsigned int kept_empty_pages;  /* pages of the slabs in kept_empty */
 	unsigned long dry_pages;        /* pages of the dry slabs queued, all caches (slub.c) */
+	struct slob_heap *slob_heap;    /* malloc's medium heap (slob.c); NULL until used */
 	struct per_cpu_pages pcp[];
 };
 

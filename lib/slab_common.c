@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include "kmalloc.h"
+#include "slob.h"
 
 pthread_mutex_t slab_mutex = PTHREAD_MUTEX_INITIALIZER;
 struct list_head slab_caches = LIST_HEAD_INIT(slab_caches);
@@ -277,6 +278,7 @@ int kmem_slab_init(void)
 	pthread_mutex_unlock(&slab_mutex);
 	register_shrinker(slab_shrink_all);
 	register_shrinker(kmalloc_large_shrink);
+	register_shrinker(slob_shrink);
 	return 0;
 }
 

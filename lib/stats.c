@@ -4,7 +4,7 @@
  * malloc_stats() prints on demand.
  *
  * Totals are summed from counters the layers keep anyway (zone counters,
- * slab counts per node, the vmalloc area's counters); objects cached on
+ * slab counts per node, the medium heaps', the vmalloc area's); objects cached on
  * other threads' lists count as in use, as SLUB's slabinfo counts them;
  * blocks on the threads' large caches count as free.
  * Nothing here runs unless asked for.
@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "slab.h"
 #include "vmalloc.h"
+#include "slob.h"
 
 /* kmalloc_large bytes counted outside the threads' own counters (kmalloc.c) */
 _Atomic size_t kmalloc_large_bytes;
@@ -58,13 +59,20 @@ void kmem_get_usage(struct kmem_usage *u)
 		u->large_cached_bytes += (size_t)t->large_count << PAGE_SHIFT;
 	u->large_bytes = kmalloc_large_sum_bytes();
 	pthread_mutex_unlock(&kmem_threads_lock);
+	{
+		struct slob_usage su;
+
+		slob_get_usage(&su);
+		u->slob_area_bytes = su.area_bytes;
+		u->slob_used_bytes = su.used_bytes;
+	}
 	u->arena_bytes = online << PAGE_SHIFT;
 	u->resident_bytes = (online - released) << PAGE_SHIFT;
 	u->vmalloc_allocs = vmalloc_stats.nr_allocs - vmalloc_stats.nr_frees;
 	u->vmalloc_bytes = vmalloc_stats.bytes_mapped;
-	u->used_bytes = obj_bytes + u->large_bytes + u->vmalloc_bytes;
+	u->used_bytes = obj_bytes + u->large_bytes + u->vmalloc_bytes + u->slob_used_bytes;
 	u->free_bytes = ((free_pages - offline) << PAGE_SHIFT) + obj_free_bytes +
-			u->large_cached_bytes;
+			u->large_cached_bytes + (u->slob_area_bytes - u->slob_used_bytes);
 }
 
 static void show_usage(int fd)
@@ -75,6 +83,8 @@ static void show_usage(int fd)
 	kmem_get_usage(&u);
 	kmem_buf_init(&b, fd);
 	kmem_bprintf(&b, "%-16s%8zu kB\n", "Slab:", u.slab_bytes >> 10);
+	kmem_bprintf(&b, "%-16s%8zu kB\n", "SlobAreas:", u.slob_area_bytes >> 10);
+	kmem_bprintf(&b, "%-16s%8zu kB\n", "SlobInUse:", u.slob_used_bytes >> 10);
 	kmem_bprintf(&b, "%-16s%8zu kB\n", "KmallocLarge:", u.large_bytes >> 10);
 	kmem_bprintf(&b, "%-16s%8zu kB\n", "LargeCached:", u.large_cached_bytes >> 10);
 	kmem_bprintf(&b, "%-16s%8zu kB\n", "VmallocUsed:", u.vmalloc_bytes >> 10);

@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <sys/mman.h>
 #include "kmalloc.h"
+#include "slob.h"
 
 /*
  * The two list-less states are all zero, uses_lists included, and stay
@@ -92,6 +93,7 @@ struct kmem_thread *kmem_thread_init(void)
  * fork child).  Caller holds kmem_threads_lock; t leaves kmem_threads. */
 static void thread_release(struct kmem_thread *t)
 {
+	slob_thread_release(t);
 	drain_pages(t, NULL);
 	list_del(&t->thread_list);
 	atomic_fetch_sub_explicit(&kmem_nr_threads, 1, memory_order_relaxed);
@@ -149,6 +151,7 @@ static void fork_prepare(void)
 	pthread_mutex_lock(&slab_mutex);
 	node_list_locks(1);
 	pthread_mutex_lock(&kmem_threads_lock);
+	slob_fork_lock(1);
 	thread_pcp_locks(true);
 	zone_locks(1);
 	vmalloc_fork_lock(1);
@@ -159,6 +162,7 @@ static void fork_parent(void)
 	vmalloc_fork_lock(0);
 	zone_locks(0);
 	thread_pcp_locks(false);
+	slob_fork_lock(0);
 	pthread_mutex_unlock(&kmem_threads_lock);
 	node_list_locks(0);
 	pthread_mutex_unlock(&slab_mutex);
@@ -171,6 +175,7 @@ static void fork_child(void)
 	vmalloc_fork_lock(-1);
 	zone_locks(-1);
 	thread_pcp_locks(false);
+	slob_fork_lock(-1);
 	pthread_mutex_init(&kmem_threads_lock, NULL);
 	node_list_locks(-1);
 	pthread_mutex_init(&slab_mutex, NULL);

@@ -66,6 +66,7 @@ Test(malloc, alignment_is_16_and_usable_size_holds)
  */
 Test(malloc, usable_size_is_the_class_size_in_every_page_of_a_slab)
 {
+	kmem_config.slob_min = 0;       /* slab classes, not medium blocks */
 	for (unsigned int i = 0; i < KMALLOC_NR_CACHES; i++) {
 		unsigned int size = kmalloc_sizes[i];
 		void *p[64];
@@ -106,6 +107,10 @@ static void *free_object_at_hand(unsigned int id)
 	int borrow = kmem_config.malloc_borrow;
 	void *a, *b;
 
+	/* borrowing is between slab classes: malloc's medium heap (slob.c)
+	 * would serve these sizes instead */
+	kmem_config.slob_min = 0;
+
 	kmem_config.malloc_borrow = 0;
 	a = kmem_malloc(kmalloc_sizes[id]);
 	b = kmem_malloc(kmalloc_sizes[id]);
@@ -123,6 +128,7 @@ static void *free_object_at_hand(unsigned int id)
  * that object stays its own class's: usable size, and back there on free. */
 Test(malloc, a_class_about_to_grow_borrows_from_the_next_class_up)
 {
+	kmem_config.slob_min = 0;       /* see free_object_at_hand */
 	unsigned int id = kmalloc_index(4000);
 	void *b = free_object_at_hand(id + 1);
 	void *q = kmem_malloc(4000);
@@ -139,6 +145,7 @@ Test(malloc, a_class_about_to_grow_borrows_from_the_next_class_up)
  * before carving its next page. */
 Test(malloc, borrowing_comes_before_carving)
 {
+	kmem_config.slob_min = 0;       /* see free_object_at_hand */
 	unsigned int id = kmalloc_index(1024);
 	void *mine = kmem_malloc(1024);
 	struct page *slab = compound_head_of(mine);
@@ -158,6 +165,7 @@ Test(malloc, borrowing_comes_before_carving)
  * nothing beyond kmem_config.malloc_borrow classes up. */
 Test(malloc, borrowing_takes_the_nearest_class_within_reach)
 {
+	kmem_config.slob_min = 0;       /* see free_object_at_hand */
 	unsigned int id = kmalloc_index(2000);
 	void *far = free_object_at_hand(id + 5), *near = free_object_at_hand(id + 2);
 	void *own = free_object_at_hand(id);
@@ -175,6 +183,7 @@ Test(malloc, borrowing_takes_the_nearest_class_within_reach)
 
 Test(malloc, no_borrowing_when_turned_off_for_small_classes_or_through_kmalloc)
 {
+	kmem_config.slob_min = 0;       /* see free_object_at_hand */
 	unsigned int big = kmalloc_index(4000), small = kmalloc_index(500);
 	void *b = free_object_at_hand(big + 1), *s = free_object_at_hand(small + 1);
 	void *k = kmalloc(4000, GFP_KERNEL);
@@ -595,6 +604,8 @@ static void free_interior_in_tail_page(void *arg)
 	char *p[32];
 	int i;
 
+	kmem_config.slob_min = 0;       /* a slab's tail page, not a medium block */
+
 	for (i = 0; i < 32; i++) {
 		p[i] = kmem_malloc(800);
 		if (__virt_to_page(p[i])->flags & PG_tail)
@@ -636,6 +647,8 @@ static void realloc_interior(void *arg)
 static void realloc_interior_in_tail_page(void *arg)
 {
 	char *p = NULL;
+
+	kmem_config.slob_min = 0;       /* a slab's tail page, not a medium block */
 
 	/* kmalloc-832 slabs are 4 pages: an object that starts past the first */
 	for (int i = 0; i < 32 && !(p && (__virt_to_page(p)->flags & PG_tail)); i++)

@@ -1,0 +1,510 @@
+/*
+ * slob.c - malloc's medium heap: requests above KMEM_SLOB_MIN bytes (512)
+ * up to KMALLOC_MAX_CACHE_SIZE, as blocks carved to size from shared
+ * areas, in the manner of the kernel's SLOB (mm/slob.c, the allocator
+ * for small machines until 6.4): size-tagged blocks on partially used
+ * pages, a free block merged with its free neighbours, a page freed when
+ * its last block goes.
+ *
+ * Why: with a slab cache per size class, every class a thread uses
+ * peaks on its own.  The classes above 512 bytes hold few live objects
+ * each (1/32 of bench/alloc_bench's threads-N requests, spread over 33
+ * classes), yet each keeps at least an order-3 slab resident.  Here all
+ * those sizes share the thread's areas and the free space in them: peak
+ * RSS of threads-1 2748 -> 2308 KB, threads-4 4836 -> 3964 KB, churn
+ * 3844 -> 3108 KB (5 interleaved runs), for 6% more instructions on
+ * threads-1.  A class busy enough to fill slabs goes back to them
+ * (slob_alloc_class), where it is faster.
+ *
+ * Layout.  An area is an order-4 buddy block (64 KiB): a header with a
+ * bitmap of the blocks in use, then blocks.  A block is a 16-byte header
+ * (the previous block's size when that one is free, and this block's
+ * size with two flags) and its payload, 16-byte aligned.  Free blocks sit
+ * on exact-size bins (16-byte steps up to a block for 8 KiB, one bin
+ * above that); a bitmap of non-empty bins, and one of its non-zero
+ * words, make the best fit two word scans.  The area's head page carries
+ * PG_slob, so free finds the area from the pointer's pfn, rounded down
+ * to the area.
+ *
+ * Contracts:
+ *  - free and malloc_usable_size accept exactly the payloads handed out:
+ *    the in-use bitmap, not the block headers (which a buffer overrun
+ *    can rewrite), decides.  Anything else stops the program, as for a
+ *    slab object ("invalid pointer", "double free").
+ *  - A heap per thread, its spinlock taken for every block: the owner's
+ *    is uncontended, and another thread's free takes the lock of the
+ *    heap the block's area belongs to.  A heap outlives its thread (see
+ *    slob_heaps).  Pages are taken and given back outside the lock.
+ *  - An area whose last block is freed goes back to the buddy allocator,
+ *    except one per heap, kept for the next request.
+ *  - kmalloc and kmem_cache_alloc never come here: their objects belong
+ *    to the caches asked for.
+ */
+#include <string.h>
+#include <sys/mman.h>
+#include "kmalloc.h"
+#include "slob.h"
+
+#define SLOB_UNIT        16
+#define SLOB_HDR         16
+#define SLOB_MIN_BLOCK   32     /* a header and room for the two bin links */
+#define SLOB_INUSE       1ULL
+#define SLOB_PREV_INUSE  2ULL
+#define SLOB_SIZE_MASK   (0xffffffffULL & ~(uint64_t)(SLOB_UNIT - 1))
+#define SLOB_CLASS_SHIFT 32     /* a block in use: its kmalloc class, for live[] */
+
+/* Blocks of up to this size have a bin each; larger free blocks share one. */
+#define SLOB_MAX_BLOCK   (KMALLOC_MAX_CACHE_SIZE + SLOB_HDR)
+#define SLOB_BIG_BIN     (SLOB_MAX_BLOCK / SLOB_UNIT + 1)
+#define SLOB_NR_BINS     (SLOB_BIG_BIN + 1)
+#define SLOB_BINMAP_WORDS ((SLOB_NR_BINS + 63) / 64)
+
+static_assert(SLOB_BINMAP_WORDS <= 64, "binsum has a bit per binmap word");
+
+struct slob_block {
+	uint64_t prev_size;             /* valid while the previous block is free */
+	uint64_t head;                  /* class << 32 | size | SLOB_INUSE | SLOB_PREV_INUSE */
+	struct slob_block *next, *prev; /* bin links, free blocks only */
+};
+
+struct slob_heap;
+
+struct slob_area {
+	struct slob_heap *heap;
+	uint32_t used;                  /* bytes of the blocks in use */
+	struct list_head list;          /* heap->areas */
+	/* bit n: a block in use starts n units into the area */
+	uint64_t map[SLOB_AREA_SIZE / SLOB_UNIT / 64];
+};
+
+#define SLOB_FIRST       ALIGN_UP(sizeof(struct slob_area), SLOB_UNIT)
+#define SLOB_AREA_BLOCK  (SLOB_AREA_SIZE - SLOB_FIRST)     /* an empty area's one block */
+
+struct slob_heap {
+	spinlock_t lock;
+	uint64_t binsum;                /* bit w: binmap[w] has a bit set */
+	uint64_t binmap[SLOB_BINMAP_WORDS];
+	struct slob_block *bins[SLOB_NR_BINS];
+	struct list_head areas;
+	unsigned long nr_areas, nr_empty;
+	unsigned long used_bytes, nr_blocks;
+	/* blocks in use per kmalloc class: past a slab's worth, malloc
+	 * takes that class's slabs again (slob_alloc_class) */
+	uint32_t live[KMALLOC_NR_CACHES];
+	struct list_head list;          /* slob_heaps, under slob_heaps_lock */
+	struct slob_heap *next_free;    /* slob_free_heaps: no thread uses it */
+	bool ready;                     /* the node heaps: set up at first use */
+};
+
+/*
+ * Every heap, and the heaps no thread holds.  A thread takes one at its
+ * first medium malloc and gives it back at exit, areas and blocks and
+ * all: the next thread to start takes it over, and frees of its blocks
+ * by any thread go to it meanwhile.  Threads past their exit hook use
+ * their node's heap.  Heaps are never unmapped.
+ */
+static pthread_mutex_t slob_heaps_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct list_head slob_heaps = LIST_HEAD_INIT(slob_heaps);
+static struct slob_heap *slob_free_heaps;
+static struct slob_heap slob_node_heaps[MAX_NUMNODES];
+
+static inline size_t block_size(const struct slob_block *b)
+{
+	return b->head & SLOB_SIZE_MASK;
+}
+
+static inline struct slob_block *block_at(struct slob_area *a, size_t off)
+{
+	return (struct slob_block *)((char *)a + off);
+}
+
+static inline size_t block_off(const struct slob_area *a, const struct slob_block *b)
+{
+	return (size_t)((const char *)b - (const char *)a);
+}
+
+static inline unsigned int bin_of(size_t size)
+{
+	return size <= SLOB_MAX_BLOCK ? (unsigned int)(size / SLOB_UNIT) : SLOB_BIG_BIN;
+}
+
+static inline void bin_insert(struct slob_heap *h, struct slob_block *b, size_t size)
+{
+	unsigned int i = bin_of(size);
+
+	b->prev = NULL;
+	b->next = h->bins[i];
+	if (b->next)
+		b->next->prev = b;
+	h->bins[i] = b;
+	h->binmap[i / 64] |= 1ULL << (i % 64);
+	h->binsum |= 1ULL << (i / 64);
+}
+
+static inline void bin_remove(struct slob_heap *h, struct slob_block *b, size_t size)
+{
+	unsigned int i = bin_of(size);
+
+	if (b->prev)
+		b->prev->next = b->next;
+	else if (!(h->bins[i] = b->next) &&
+		 !(h->binmap[i / 64] &= ~(1ULL << (i % 64))))
+		h->binsum &= ~(1ULL << (i / 64));
+	if (b->next)
+		b->next->prev = b->prev;
+}
+
+/* The smallest free block of at least need bytes (need <= SLOB_MAX_BLOCK):
+ * the first non-empty bin from need's, by the two bitmaps. */
+static inline struct slob_block *bin_find(struct slob_heap *h, size_t need)
+{
+	unsigned int i = bin_of(need), w = i / 64;
+	uint64_t bits = h->binmap[w] & (~0ULL << (i % 64));
+
+	if (!bits) {
+		uint64_t sum = h->binsum & (~1ULL << w);
+
+		if (!sum)
+			return NULL;
+		w = (unsigned int)__builtin_ctzll(sum);
+		bits = h->binmap[w];
+	}
+	return h->bins[w * 64 + (unsigned int)__builtin_ctzll(bits)];
+}
+
+static inline void map_set(struct slob_area *a, size_t off)
+{
+	a->map[off / SLOB_UNIT / 64] |= 1ULL << (off / SLOB_UNIT % 64);
+}
+
+static inline void map_clear(struct slob_area *a, size_t off)
+{
+	a->map[off / SLOB_UNIT / 64] &= ~(1ULL << (off / SLOB_UNIT % 64));
+}
+
+static inline bool map_test(const struct slob_area *a, size_t off)
+{
+	return a->map[off / SLOB_UNIT / 64] & (1ULL << (off / SLOB_UNIT % 64));
+}
+
+static void slob_heap_init(struct slob_heap *h)
+{
+	spin_lock_init(&h->lock);
+	INIT_LIST_HEAD(&h->areas);
+	list_add_tail(&h->list, &slob_heaps);
+}
+
+static __attribute__((noinline)) struct slob_heap *slob_heap_get(struct kmem_thread *t)
+{
+	struct slob_heap *h;
+
+	pthread_mutex_lock(&slob_heaps_lock);
+	if (!t->uses_lists) {
+		/* past its exit hook: the node's heap */
+		h = &slob_node_heaps[numa_node_id()];
+		if (!h->ready) {
+			slob_heap_init(h);
+			h->ready = true;
+		}
+	} else if ((h = slob_free_heaps)) {
+		slob_free_heaps = h->next_free;
+		t->slob_heap = h;
+	} else {
+		h = kmem_os.mmap(NULL, ALIGN_UP(sizeof(*h), PAGE_SIZE), PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (h == MAP_FAILED)
+			h = NULL;
+		else {
+			slob_heap_init(h);
+			t->slob_heap = h;
+		}
+	}
+	pthread_mutex_unlock(&slob_heaps_lock);
+	return h;
+}
+
+/* t is gone (thread_release): its heap waits for the next thread. */
+void slob_thread_release(struct kmem_thread *t)
+{
+	struct slob_heap *h = t->slob_heap;
+
+	if (!h)
+		return;
+	t->slob_heap = NULL;
+	pthread_mutex_lock(&slob_heaps_lock);
+	h->next_free = slob_free_heaps;
+	slob_free_heaps = h;
+	pthread_mutex_unlock(&slob_heaps_lock);
+}
+
+/* fork: lock (1), unlock (0), or reinitialise in the child (-1) every heap. */
+void slob_fork_lock(int lock)
+{
+	struct slob_heap *h;
+
+	if (lock > 0)
+		pthread_mutex_lock(&slob_heaps_lock);
+	list_for_each_entry(h, &slob_heaps, list) {
+		if (lock > 0)
+			spin_lock(&h->lock);
+		else if (lock == 0)
+			spin_unlock(&h->lock);
+		else
+			spin_lock_init(&h->lock);
+	}
+	if (lock == 0)
+		pthread_mutex_unlock(&slob_heaps_lock);
+	else if (lock < 0)
+		pthread_mutex_init(&slob_heaps_lock, NULL);
+}
+
+/* A new area, one free block, not yet on the heap's lists. */
+static struct slob_area *slob_area_new(struct slob_heap *h)
+{
+	struct page *page = alloc_pages(GFP_KERNEL | __GFP_NOWARN, SLOB_AREA_ORDER);
+	struct slob_area *a;
+	struct slob_block *b;
+
+	if (!page)
+		return NULL;
+	page->flags |= PG_slob;
+	a = lowmem_page_address(page);
+	a->heap = h;
+	a->used = 0;
+	memset(a->map, 0, sizeof(a->map));
+	b = block_at(a, SLOB_FIRST);
+	b->head = SLOB_AREA_BLOCK | SLOB_PREV_INUSE;
+	return a;
+}
+
+static void slob_area_free(struct slob_area *a)
+{
+	struct page *page = __virt_to_page(a);
+
+	page->flags &= ~PG_slob;
+	__free_pages(page, SLOB_AREA_ORDER);
+}
+
+static void *slob_alloc(struct slob_heap *h, size_t size, unsigned int cls)
+{
+	size_t need = ALIGN_UP(size + SLOB_HDR, SLOB_UNIT), bsize, rest, off;
+	struct slob_block *b;
+	struct slob_area *a;
+
+	spin_lock(&h->lock);
+	b = bin_find(h, need);
+	if (unlikely(!b)) {
+		spin_unlock(&h->lock);
+		a = slob_area_new(h);
+		if (!a)
+			return NULL;
+		spin_lock(&h->lock);
+		list_add(&a->list, &h->areas);
+		h->nr_areas++;
+		h->nr_empty++;
+		b = block_at(a, SLOB_FIRST);
+		bin_insert(h, b, SLOB_AREA_BLOCK);
+		b = bin_find(h, need);
+	}
+	bsize = block_size(b);
+	bin_remove(h, b, bsize);
+	a = slob_area_of(b);
+	off = block_off(a, b);
+	if (!a->used)
+		h->nr_empty--;
+	rest = bsize - need;
+	if (rest >= SLOB_MIN_BLOCK) {
+		struct slob_block *r = block_at(a, off + need);
+
+		r->head = rest | SLOB_PREV_INUSE;
+		if (off + bsize < SLOB_AREA_SIZE)
+			block_at(a, off + bsize)->prev_size = rest;
+		bin_insert(h, r, rest);
+		bsize = need;
+	} else if (off + bsize < SLOB_AREA_SIZE) {
+		block_at(a, off + bsize)->head |= SLOB_PREV_INUSE;
+	}
+	b->head = (uint64_t)cls << SLOB_CLASS_SHIFT | bsize | SLOB_INUSE |
+		  (b->head & SLOB_PREV_INUSE);
+	map_set(a, off);
+	h->live[cls]++;
+	a->used += (uint32_t)bsize;
+	h->used_bytes += bsize;
+	h->nr_blocks++;
+	spin_unlock(&h->lock);
+	return (char *)b + SLOB_HDR;
+}
+
+/* Offset of p's block in a, if p is the payload of a block in use; else 0. */
+static size_t slob_block_of(const struct slob_area *a, const void *p)
+{
+	size_t off = (size_t)((const char *)p - (const char *)a) - SLOB_HDR;
+
+	if (((uintptr_t)p & (SLOB_UNIT - 1)) || off < SLOB_FIRST || off >= SLOB_AREA_SIZE ||
+	    !map_test(a, off))
+		return 0;
+	return off;
+}
+
+static _Noreturn void slob_bad(const void *p, const char *caller)
+{
+	kmem_panic("%s(): double free or invalid pointer %p: no block in use starts there",
+		   caller, p);
+}
+
+void slob_free(struct slob_area *a, const void *p, const char *caller)
+{
+	struct slob_heap *h = a->heap;
+	struct slob_block *b;
+	size_t off, size, next;
+
+	spin_lock(&h->lock);
+	off = slob_block_of(a, p);
+	if (unlikely(!off)) {
+		spin_unlock(&h->lock);
+		slob_bad(p, caller);
+	}
+	b = block_at(a, off);
+	size = block_size(b);
+	h->live[b->head >> SLOB_CLASS_SHIFT]--;
+	map_clear(a, off);
+	a->used -= (uint32_t)size;
+	h->used_bytes -= size;
+	h->nr_blocks--;
+	next = off + size;
+	if (!(b->head & SLOB_PREV_INUSE)) {
+		size_t psize = b->prev_size;
+
+		off -= psize;
+		b = block_at(a, off);
+		bin_remove(h, b, psize);
+		size += psize;
+	}
+	if (next < SLOB_AREA_SIZE && !(block_at(a, next)->head & SLOB_INUSE)) {
+		struct slob_block *n = block_at(a, next);
+		size_t nsize = block_size(n);
+
+		bin_remove(h, n, nsize);
+		size += nsize;
+	}
+	/* a free block's predecessor is in use: free neighbours merge */
+	b->head = size | SLOB_PREV_INUSE;
+	if (off + size < SLOB_AREA_SIZE) {
+		struct slob_block *n = block_at(a, off + size);
+
+		n->prev_size = size;
+		n->head &= ~SLOB_PREV_INUSE;
+	}
+	if (!a->used) {
+		if (h->nr_empty) {
+			list_del(&a->list);
+			h->nr_areas--;
+			spin_unlock(&h->lock);
+			slob_area_free(a);
+			return;
+		}
+		h->nr_empty++;
+	}
+	bin_insert(h, b, size);
+	spin_unlock(&h->lock);
+}
+
+size_t slob_usable_size(struct slob_area *a, const void *p, const char *caller)
+{
+	struct slob_heap *h = a->heap;
+	size_t off, size;
+
+	spin_lock(&h->lock);
+	off = slob_block_of(a, p);
+	size = off ? block_size(block_at(a, off)) - SLOB_HDR : 0;
+	spin_unlock(&h->lock);
+	if (!off)
+		slob_bad(p, caller);
+	return size;
+}
+
+/*
+ * malloc's request of size bytes, kmalloc class s: a block, or NULL for
+ * the class's slabs.  A class goes to its slabs for good, in this
+ * thread, once the thread holds a slab's worth of its blocks here
+ * (c->slob_busy): busy enough that a slab of it fills, where the slab
+ * path is faster.  Fixed-size batches so stay on slabs, and classes
+ * with a few live objects each stay here.
+ */
+#define SLOB_BUSY_MIN 16
+
+void *slob_alloc_class(size_t size, const struct kmem_cache *s)
+{
+	struct kmem_thread *t = current_thread();
+	struct slob_heap *h = t->slob_heap;
+
+	if (unlikely(!h) && !(h = slob_heap_get(t)))
+		return NULL;
+	if (unlikely(h->live[s->id] >= MAX(2 * s->objects, SLOB_BUSY_MIN))) {
+		if (t->uses_lists)
+			thread_cpu_slab(t, s)->slob_busy = true;
+		return NULL;
+	}
+	return slob_alloc(h, size, s->id);
+}
+
+/*
+ * Give every heap's empty areas back to the buddy allocator: malloc_trim
+ * and the shrinker (the areas are taken outside the heap locks, so a
+ * shrinker run from there takes them safely).  Returns the pages freed.
+ */
+unsigned long slob_shrink(gfp_t gfp)
+{
+	struct slob_heap *h;
+	struct slob_area *a, *n;
+	unsigned long pages = 0;
+	struct list_head empty = LIST_HEAD_INIT(empty);
+
+	(void)gfp;
+	pthread_mutex_lock(&slob_heaps_lock);
+	list_for_each_entry(h, &slob_heaps, list) {
+		spin_lock(&h->lock);
+		list_for_each_entry_safe(a, n, &h->areas, list) {
+			if (a->used)
+				continue;
+			bin_remove(h, block_at(a, SLOB_FIRST), SLOB_AREA_BLOCK);
+			list_move(&a->list, &empty);
+			h->nr_areas--;
+			h->nr_empty--;
+		}
+		spin_unlock(&h->lock);
+	}
+	pthread_mutex_unlock(&slob_heaps_lock);
+	list_for_each_entry_safe(a, n, &empty, list) {
+		slob_area_free(a);
+		pages += SLOB_AREA_PAGES;
+	}
+	return pages;
+}
+
+void slob_get_usage(struct slob_usage *u)
+{
+	struct slob_heap *h;
+
+	memset(u, 0, sizeof(*u));
+	pthread_mutex_lock(&slob_heaps_lock);
+	list_for_each_entry(h, &slob_heaps, list) {
+		spin_lock(&h->lock);
+		u->heaps++;
+		u->area_bytes += h->nr_areas * SLOB_AREA_SIZE;
+		u->used_bytes += h->used_bytes;
+		u->blocks += h->nr_blocks;
+		spin_unlock(&h->lock);
+	}
+	pthread_mutex_unlock(&slob_heaps_lock);
+}
+
+/* calloc's: the same, zeroed over its whole usable size, as kzalloc zeroes. */
+void *slob_calloc_class(size_t size, const struct kmem_cache *s)
+{
+	void *p = slob_alloc_class(size, s);
+
+	if (p)
+		memset(p, 0, block_size((struct slob_block *)((char *)p - SLOB_HDR)) - SLOB_HDR);
+	return p;
+}

@@ -1,0 +1,53 @@
+/*
+ * slob.h - malloc's medium heap (slob.c): the interface malloc.c and
+ * kmalloc.c use, and how a pointer is recognised as one of its blocks.
+ */
+#ifndef KMEM_SLOB_H
+#define KMEM_SLOB_H
+
+#include "internal.h"
+
+#define SLOB_AREA_ORDER  4
+#define SLOB_AREA_PAGES  (1UL << SLOB_AREA_ORDER)
+#define SLOB_AREA_SIZE   (PAGE_SIZE << SLOB_AREA_ORDER)
+
+struct slob_area;
+
+/*
+ * The area holding arena address p, if it lies in one: an area is an
+ * aligned order-4 block whose head page carries PG_slob.  The caller has
+ * checked that p is in the arena and its section online.
+ */
+static inline struct slob_area *slob_area_of(const void *p)
+{
+	uintptr_t pa = __pa(p);
+	const struct page *head = __pfn_to_page((pa >> PAGE_SHIFT) & ~(SLOB_AREA_PAGES - 1));
+
+	if (!(head->flags & PG_slob))
+		return NULL;
+	return (struct slob_area *)(arena_base + (pa & ~(SLOB_AREA_SIZE - 1)));
+}
+
+/* malloc's block of size bytes (KMEM_SLOB_MIN < size <=
+ * KMALLOC_MAX_CACHE_SIZE) of kmalloc class s; NULL: use the class's slabs. */
+void *slob_alloc_class(size_t size, const struct kmem_cache *s);
+/* The same, zeroed over the whole usable size (calloc). */
+void *slob_calloc_class(size_t size, const struct kmem_cache *s);
+/* Free p, a block of a; anything else stops the program. */
+void slob_free(struct slob_area *a, const void *p, const char *caller);
+size_t slob_usable_size(struct slob_area *a, const void *p, const char *caller);
+/* Thread exit (thread_release): t's heap goes to the next thread. */
+void slob_thread_release(struct kmem_thread *t);
+struct slob_usage {
+	unsigned long heaps;            /* heaps ever made: threads' and nodes' */
+	unsigned long area_bytes;       /* bytes of the areas */
+	unsigned long used_bytes;       /* bytes of the blocks in use, headers included */
+	unsigned long blocks;           /* blocks in use */
+};
+void slob_get_usage(struct slob_usage *u);
+/* Empty areas back to the buddy allocator (malloc_trim, shrinker); pages freed. */
+unsigned long slob_shrink(gfp_t gfp);
+/* fork: take (1), drop (0), reinitialise in the child (-1) every heap lock. */
+void slob_fork_lock(int lock);
+
+#endif /* KMEM_SLOB_H */

@@ -1,0 +1,395 @@
+/*
+ * test_slob.c - malloc's medium heap (lib/slob.c) through the interposer
+ * (kmem_-prefixed build) and its internal interface: which requests it
+ * serves, best fit, merging and giving areas back, busy classes going to
+ * their slabs, bad frees, other threads' frees, a heap passing from an
+ * exited thread to the next, and fork.
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "helpers.h"
+#include "slab.h"
+#include "slob.h"
+
+void *kmem_malloc(size_t);
+void kmem_free(void *);
+void *kmem_calloc(size_t, size_t);
+void *kmem_realloc(void *, size_t);
+size_t kmem_malloc_usable_size(void *);
+int kmem_malloc_trim(size_t);
+
+static void setup(void)
+{
+	kmem_test_init("KMEM_LIMIT=512M", "KMEM_HUGEPAGES=off", NULL);
+}
+
+TestSuite(slob, .init = setup);
+
+static struct slob_usage usage(void)
+{
+	struct slob_usage u;
+
+	slob_get_usage(&u);
+	return u;
+}
+
+static bool is_slab_object(const void *p)
+{
+	return (compound_head_of(p)->flags & PG_slab) != 0;
+}
+
+Test(slob, serves_malloc_above_512_bytes_and_nothing_else)
+{
+	void *small = kmem_malloc(512), *medium = kmem_malloc(513);
+	void *top = kmem_malloc(8192), *large = kmem_malloc(8193);
+	void *k = kmalloc(1000, GFP_KERNEL);
+
+	cr_assert(is_slab_object(small));
+	cr_assert_not_null(slob_area_of(medium));
+	cr_assert_not_null(slob_area_of(top));
+	cr_assert_null(slob_area_of(small));
+	cr_assert_null(slob_area_of(large));
+	cr_assert(is_slab_object(k), "kmalloc keeps its caches");
+	cr_assert_eq(usage().blocks, 2);
+	kmem_free(small);
+	kmem_free(medium);
+	kmem_free(top);
+	kmem_free(large);
+	kfree(k);
+	cr_assert_eq(usage().blocks, 0);
+	cr_assert_eq(usage().used_bytes, 0);
+}
+
+Test(slob, blocks_are_aligned_sized_and_keep_their_contents)
+{
+	/* few enough that no class holds a slab's worth (a_busy_class...) */
+	enum { N = 120 };
+	static unsigned char *p[N];
+	static size_t len[N];
+	uint64_t rng = 7;
+
+	for (int i = 0; i < N; i++) {
+		len[i] = 513 + test_rand(&rng) % (8192 - 512);
+		p[i] = kmem_malloc(len[i]);
+		cr_assert_not_null(p[i]);
+		cr_assert_eq((uintptr_t)p[i] % 16, 0);
+		cr_assert_geq(kmem_malloc_usable_size(p[i]), len[i]);
+		cr_assert_lt(kmem_malloc_usable_size(p[i]), len[i] + 16 + 32);
+		memset(p[i], i & 0xff, kmem_malloc_usable_size(p[i]));
+		if (i % 3 == 2) {       /* holes, so later blocks reuse space */
+			kmem_free(p[i - 1]);
+			p[i - 1] = NULL;
+		}
+	}
+	for (int i = 0; i < N; i++) {
+		if (!p[i])
+			continue;
+		for (size_t j = 0; j < kmem_malloc_usable_size(p[i]); j++)
+			cr_assert_eq(p[i][j], i & 0xff, "block %d byte %zu", i, j);
+		kmem_free(p[i]);
+	}
+	cr_assert_eq(usage().blocks, 0);
+	/* one empty area stays for the next request */
+	cr_assert_eq(usage().area_bytes, SLOB_AREA_SIZE);
+}
+
+Test(slob, free_neighbours_merge_and_empty_areas_go_back)
+{
+	void *a = kmem_malloc(1000), *b = kmem_malloc(1000), *c = kmem_malloc(1000);
+	void *big;
+
+	cr_assert_eq(slob_area_of(a), slob_area_of(c), "one area");
+	kmem_free(b);
+	kmem_free(a);
+	kmem_free(c);
+	/* all merged back into the area's one block: the largest fits */
+	cr_assert_eq(usage().area_bytes, SLOB_AREA_SIZE);
+	big = kmem_malloc(8192);
+	cr_assert_eq(big, a, "the merged block starts where the first one did");
+	kmem_free(big);
+
+	/* three areas' worth, then all freed: one area is kept, the rest go */
+	enum { N = 30 };
+	void *p[N];
+
+	for (int i = 0; i < N; i++) {
+		p[i] = kmem_malloc(5000 + 100 * (size_t)i);
+		cr_assert_not_null(slob_area_of(p[i]));
+	}
+	cr_assert_geq(usage().area_bytes, 3 * SLOB_AREA_SIZE);
+	for (int i = 0; i < N; i++)
+		kmem_free(p[i]);
+	cr_assert_eq(usage().area_bytes, SLOB_AREA_SIZE);
+	cr_assert_eq(kmem_malloc_trim(0), 1);
+	cr_assert_eq(usage().area_bytes, 0, "malloc_trim gives the last one back");
+}
+
+Test(slob, the_smallest_hole_that_fits_is_taken)
+{
+	void *h1 = kmem_malloc(2000), *s1 = kmem_malloc(600);
+	void *h2 = kmem_malloc(1000), *s2 = kmem_malloc(600);
+	void *h3 = kmem_malloc(3000), *s3 = kmem_malloc(600);
+
+	kmem_free(h1);
+	kmem_free(h2);
+	kmem_free(h3);
+	cr_assert_eq(kmem_malloc(900), h2);
+	cr_assert_eq(kmem_malloc(1900), h1);
+	cr_assert_eq(kmem_malloc(2990), h3);
+	(void)s1;
+	(void)s2;
+	(void)s3;
+}
+
+Test(slob, a_busy_class_goes_to_its_slabs_for_good)
+{
+	struct kmem_cache *s = kmalloc_caches[kmalloc_index(4096)];
+	unsigned int busy = MAX(2 * s->objects, 16u);
+	void *p[64];
+
+	cr_assert_leq(busy + 1, 64);
+	for (unsigned int i = 0; i < busy; i++) {
+		p[i] = kmem_malloc(4096);
+		cr_assert_not_null(slob_area_of(p[i]), "block %u", i);
+	}
+	p[busy] = kmem_malloc(4096);
+	cr_assert(is_slab_object(p[busy]), "past %u live blocks, slabs", busy);
+	for (unsigned int i = 0; i <= busy; i++)
+		kmem_free(p[i]);
+	p[0] = kmem_malloc(4000);
+	cr_assert(is_slab_object(p[0]), "and it stays there");
+	kmem_free(p[0]);
+	p[0] = kmem_malloc(3000);
+	cr_assert_not_null(slob_area_of(p[0]), "other classes are not affected");
+	kmem_free(p[0]);
+}
+
+Test(slob, off_when_turned_off)
+{
+	void *p;
+
+	kmem_config.slob_min = 0;
+	p = kmem_malloc(1000);
+	cr_assert(is_slab_object(p));
+	kmem_free(p);
+	cr_assert_eq(usage().heaps, 0);
+}
+
+/* No suite setup: the option is read at kmem_init. */
+Test(slob_option, the_threshold_comes_from_kmem_slob_min)
+{
+	kmem_test_init("KMEM_SLOB_MIN=2048", "KMEM_HUGEPAGES=off", NULL);
+	void *p = kmem_malloc(2048), *q = kmem_malloc(2049);
+
+	cr_assert(is_slab_object(p));
+	cr_assert_not_null(slob_area_of(q));
+	kmem_free(p);
+	kmem_free(q);
+}
+
+Test(slob_option, zero_turns_it_off)
+{
+	kmem_test_init("KMEM_SLOB_MIN=0", "KMEM_HUGEPAGES=off", NULL);
+	void *p = kmem_malloc(1000);
+
+	cr_assert(is_slab_object(p));
+	kmem_free(p);
+}
+
+Test(slob, realloc_and_calloc)
+{
+	unsigned char *p = kmem_malloc(700), *q;
+
+	for (int i = 0; i < 700; i++)
+		p[i] = (unsigned char)i;
+	q = kmem_realloc(p, 650);
+	cr_assert_eq(q, p, "a small shrink stays");
+	q = kmem_realloc(p, 5000);
+	cr_assert_not_null(q);
+	for (int i = 0; i < 650; i++)
+		cr_assert_eq(q[i], (unsigned char)i);
+	memset(q, 0xab, 5000);
+	kmem_free(q);
+	q = kmem_calloc(1, 5000);
+	cr_assert_not_null(slob_area_of(q));
+	for (int i = 0; i < 5000; i++)
+		cr_assert_eq(q[i], 0, "byte %d", i);
+	kmem_free(q);
+}
+
+/* ---- bad frees ---------------------------------------------------------- */
+
+static void free_interior(void *arg)
+{
+	char *p = kmem_malloc(1000);
+
+	kmem_free(p + (uintptr_t)arg);
+}
+
+static void free_twice(void *arg)
+{
+	void *p = kmem_malloc(3000), *keep = kmem_malloc(3000);
+
+	(void)arg;
+	kmem_free(p);
+	kmem_free(p);
+	kmem_free(keep);
+}
+
+static void free_twice_after_merge(void *arg)
+{
+	void *a = kmem_malloc(3000), *b = kmem_malloc(3000), *keep = kmem_malloc(3000);
+
+	(void)arg;
+	kmem_free(b);
+	kmem_free(a);           /* a and b are one free block now */
+	kmem_free(b);
+	kmem_free(keep);
+}
+
+static void free_area_header(void *arg)
+{
+	void *p = kmem_malloc(1000);
+
+	(void)arg;
+	kmem_free(slob_area_of(p));
+}
+
+static void usable_size_interior(void *arg)
+{
+	char *p = kmem_malloc(1000);
+
+	(void)arg;
+	kmem_malloc_usable_size(p + 16);
+}
+
+static void realloc_freed(void *arg)
+{
+	void *p = kmem_malloc(1000), *keep = kmem_malloc(1000);
+
+	(void)arg;
+	kmem_free(p);
+	kmem_realloc(p, 2000);
+	kmem_free(keep);
+}
+
+Test(slob, bad_frees_stop_the_program)
+{
+	expect_death(free_interior, (void *)(uintptr_t)16, "free(): double free or invalid pointer");
+	expect_death(free_interior, (void *)(uintptr_t)8, "free(): double free or invalid pointer");
+	expect_death(free_interior, (void *)(uintptr_t)-16, "free(): double free or invalid pointer");
+	expect_death(free_twice, NULL, "double free");
+	expect_death(free_twice_after_merge, NULL, "double free");
+	expect_death(free_area_header, NULL, "free(): double free or invalid pointer");
+	expect_death(usable_size_interior, NULL,
+		     "malloc_usable_size(): double free or invalid pointer");
+	expect_death(realloc_freed, NULL, "realloc(): double free or invalid pointer");
+}
+
+/* ---- threads and fork --------------------------------------------------- */
+
+#define XFER 300
+static void *xfer[XFER];
+static unsigned long xfer_slob[2];      /* blocks of the medium heap: even, odd */
+
+static void *alloc_blocks(void *arg)
+{
+	uint64_t rng = 11;
+
+	(void)arg;
+	for (int i = 0; i < XFER; i++) {
+		size_t n = 513 + test_rand(&rng) % 4000;
+
+		xfer[i] = kmem_malloc(n);
+		memset(xfer[i], 0x5a, n);
+		/* the upper classes may turn busy and take slabs */
+		xfer_slob[i % 2] += slob_area_of(xfer[i]) != NULL;
+	}
+	return NULL;
+}
+
+static void *free_blocks(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < XFER; i += 2)
+		kmem_free(xfer[i]);
+	return NULL;
+}
+
+Test(slob, other_threads_free_into_a_heap_and_an_exited_threads_heap_is_reused)
+{
+	pthread_t t;
+	unsigned long heaps;
+
+	cr_assert_eq(pthread_create(&t, NULL, alloc_blocks, NULL), 0);
+	cr_assert_eq(pthread_join(t, NULL), 0);
+	heaps = usage().heaps;
+	cr_assert_gt(xfer_slob[0] + xfer_slob[1], XFER / 2);
+	cr_assert_eq(usage().blocks, xfer_slob[0] + xfer_slob[1]);
+	/* the allocating thread is gone: another frees half, this one the rest */
+	cr_assert_eq(pthread_create(&t, NULL, free_blocks, NULL), 0);
+	cr_assert_eq(pthread_join(t, NULL), 0);
+	cr_assert_eq(usage().heaps, heaps, "the freeing thread took the exited thread's heap");
+	cr_assert_eq(usage().blocks, xfer_slob[1]);
+	for (int i = 1; i < XFER; i += 2)
+		kmem_free(xfer[i]);
+	cr_assert_eq(usage().blocks, 0);
+	cr_assert_eq(usage().used_bytes, 0);
+}
+
+static atomic_bool churn_stop;
+
+static void *churn_blocks(void *arg)
+{
+	uint64_t rng = (uintptr_t)arg;
+	void *w[32] = { 0 };
+
+	while (!atomic_load(&churn_stop)) {
+		unsigned int k = test_rand(&rng) % 32;
+
+		kmem_free(w[k]);
+		w[k] = kmem_malloc(513 + test_rand(&rng) % 7000);
+	}
+	for (int k = 0; k < 32; k++)
+		kmem_free(w[k]);
+	return NULL;
+}
+
+Test(slob, fork_while_threads_allocate)
+{
+	pthread_t t[2];
+
+	for (int i = 0; i < 2; i++)
+		cr_assert_eq(pthread_create(&t[i], NULL, churn_blocks, (void *)(uintptr_t)(i + 1)), 0);
+	for (int f = 0; f < 20; f++) {
+		struct timespec ts = { 0, 2 * 1000 * 1000 };
+		int status;
+		pid_t pid;
+
+		nanosleep(&ts, NULL);
+		pid = fork();
+		cr_assert_geq(pid, 0);
+		if (pid == 0) {
+			/* the workers' blocks stay live in the child: only ours go */
+			unsigned long before = usage().blocks;
+			void *p[50];
+
+			for (int i = 0; i < 50; i++)
+				p[i] = kmem_malloc(600 + 100 * i);
+			if (usage().blocks != before + 50)
+				_exit(2);
+			for (int i = 0; i < 50; i++)
+				kmem_free(p[i]);
+			_exit(usage().blocks == before ? 0 : 1);
+		}
+		cr_assert_eq(waitpid(pid, &status, 0), pid);
+		cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "fork %d: %#x", f, status);
+	}
+	atomic_store(&churn_stop, true);
+	for (int i = 0; i < 2; i++)
+		cr_assert_eq(pthread_join(t[i], NULL), 0);
+	cr_assert_eq(usage().blocks, 0);
+}
