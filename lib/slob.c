@@ -91,6 +91,9 @@ struct slob_heap {
 	/* blocks in use per kmalloc class: past a slab's worth, malloc
 	 * takes that class's slabs again (slob_alloc_class) */
 	uint32_t live[KMALLOC_NR_CACHES];
+	/* The owner's last freed block, still in use as far as the heap
+	 * knows: only the owning thread touches it (see slob_free). */
+	void *parked;
 	struct list_head list;          /* slob_heaps, under slob_heaps_lock */
 	struct slob_heap *next_free;    /* slob_free_heaps: no thread uses it */
 	bool ready;                     /* the node heaps: set up at first use */
@@ -107,6 +110,8 @@ static pthread_mutex_t slob_heaps_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct list_head slob_heaps = LIST_HEAD_INIT(slob_heaps);
 static struct slob_heap *slob_free_heaps;
 static struct slob_heap slob_node_heaps[MAX_NUMNODES];
+
+static void slob_unpark(struct slob_heap *h);
 
 static inline size_t block_size(const struct slob_block *b)
 {
@@ -231,6 +236,7 @@ void slob_thread_release(struct kmem_thread *t)
 	if (!h)
 		return;
 	t->slob_heap = NULL;
+	slob_unpark(h);
 	pthread_mutex_lock(&slob_heaps_lock);
 	h->next_free = slob_free_heaps;
 	slob_free_heaps = h;
@@ -352,7 +358,7 @@ static _Noreturn void slob_bad(const void *p, const char *caller)
 		   caller, p);
 }
 
-void slob_free(struct slob_area *a, const void *p, const char *caller)
+static void __slob_free(struct slob_area *a, const void *p, const char *caller)
 {
 	struct slob_heap *h = a->heap;
 	struct slob_block *b;
@@ -409,11 +415,59 @@ void slob_free(struct slob_area *a, const void *p, const char *caller)
 	spin_unlock(&h->lock);
 }
 
+/*
+ * The owner's free parks the block in its heap's one slot when the slot
+ * is empty, without the lock, the bins or merging: its next malloc of
+ * the same class takes it back (slob_alloc_class).  A buffer malloced
+ * and freed in a loop so costs about a tenth of the full path (the 4 KiB
+ * malloc+free pair of bench/malloc-costs).  At most one block per thread
+ * waits so; the next free of another block goes the full way, and the
+ * parked one goes when the slot is wanted for another class
+ * (slob_alloc_class), at thread exit and at the owner's malloc_trim
+ * (slob_unpark_current).  Freeing the parked block again is a double
+ * free.
+ */
+void slob_free(struct slob_area *a, const void *p, const char *caller)
+{
+	struct slob_heap *h = a->heap;
+
+	if (h == kmem_current->slob_heap) {
+		if (unlikely(p == h->parked))
+			slob_bad(p, caller);
+		if (!h->parked && slob_block_of(a, p)) {
+			h->parked = (void *)p;
+			return;
+		}
+	}
+	__slob_free(a, p, caller);
+}
+
+/* The owner gives its parked block back for real. */
+static void slob_unpark(struct slob_heap *h)
+{
+	void *p = h->parked;
+
+	if (p) {
+		h->parked = NULL;
+		__slob_free(slob_area_of(p), p, "free");
+	}
+}
+
+void slob_unpark_current(void)
+{
+	struct slob_heap *h = kmem_current->slob_heap;
+
+	if (h)
+		slob_unpark(h);
+}
+
 size_t slob_usable_size(struct slob_area *a, const void *p, const char *caller)
 {
 	struct slob_heap *h = a->heap;
 	size_t off, size;
 
+	if (unlikely(p == h->parked) && h == kmem_current->slob_heap)
+		slob_bad(p, caller);    /* freed: parked in its owner's slot */
 	spin_lock(&h->lock);
 	off = slob_block_of(a, p);
 	size = off ? block_size(block_at(a, off)) - SLOB_HDR : 0;
@@ -440,6 +494,17 @@ void *slob_alloc_class(size_t size, const struct kmem_cache *s)
 
 	if (unlikely(!h) && !(h = slob_heap_get(t)))
 		return NULL;
+	if (h->parked) {
+		struct slob_block *b = (struct slob_block *)((char *)h->parked - SLOB_HDR);
+
+		if ((b->head >> SLOB_CLASS_SHIFT) == s->id && block_size(b) - SLOB_HDR >= size) {
+			void *p = h->parked;
+
+			h->parked = NULL;
+			return p;
+		}
+		slob_unpark(h);
+	}
 	if (unlikely(h->live[s->id] >= MAX(2 * s->objects, SLOB_BUSY_MIN))) {
 		if (t->uses_lists)
 			thread_cpu_slab(t, s)->slob_busy = true;
@@ -461,6 +526,7 @@ unsigned long slob_shrink(gfp_t gfp)
 	struct list_head empty = LIST_HEAD_INIT(empty);
 
 	(void)gfp;
+	slob_unpark_current();
 	pthread_mutex_lock(&slob_heaps_lock);
 	list_for_each_entry(h, &slob_heaps, list) {
 		spin_lock(&h->lock);

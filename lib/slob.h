@@ -36,6 +36,8 @@ void *slob_calloc_class(size_t size, const struct kmem_cache *s);
 /* Free p, a block of a; anything else stops the program. */
 void slob_free(struct slob_area *a, const void *p, const char *caller);
 size_t slob_usable_size(struct slob_area *a, const void *p, const char *caller);
+/* The calling thread's parked block (slob_free) freed for real. */
+void slob_unpark_current(void);
 /* Thread exit (thread_release): t's heap goes to the next thread. */
 void slob_thread_release(struct kmem_thread *t);
 struct slob_usage {
