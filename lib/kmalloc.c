@@ -623,6 +623,8 @@ _Noreturn void kfree_bad(const void *p, const char *caller)
 
 void __kfree(const void *p, const char *caller)
 {
+	struct slob_area *area;
+
 	if (unlikely(!p))
 		return;
 	if (arena_contains(p)) {
@@ -647,8 +649,8 @@ void __kfree(const void *p, const char *caller)
 			kfree_large(page);
 			return;
 		}
-		if (slob_area_of(p)) {
-			slob_free(slob_area_of(p), p, caller);
+		if ((area = slob_area_of(p))) {
+			slob_free(area, p, caller);
 			return;
 		}
 		kfree_bad(p, caller);
@@ -668,6 +670,7 @@ void kfree(const void *p)
 
 size_t __ksize(const void *p, const char *caller)
 {
+	struct slob_area *area;
 	struct page *page;
 
 	if (!p)
@@ -680,8 +683,8 @@ size_t __ksize(const void *p, const char *caller)
 			return page->slab_cache->object_size;
 		if ((page->flags & PG_large) && lowmem_page_address(page) == p && page->large_size)
 			return page->large_pages << PAGE_SHIFT;
-		if (slob_area_of(p))
-			return slob_usable_size(slob_area_of(p), p, caller);
+		if ((area = slob_area_of(p)))
+			return slob_usable_size(area, p, caller);
 		kfree_bad(p, caller);
 	}
 	if (vmalloc_contains(p) && vmalloc_area_owns(p))
