@@ -187,9 +187,7 @@ static __attribute__((noinline)) void *malloc_slow(size_t size, gfp_t gfp)
 	if (likely(size <= KMALLOC_MAX_CACHE_SIZE)) {
 		struct kmem_cache *s = kmalloc_caches[kmalloc_index(size)];
 
-		if (size > kmem_config.slob_min && kmem_config.slob_min &&
-		    !kmalloc_cpu_slab(kmem_current, size)->slob_busy &&
-		    (p = slob_alloc_class(size, s)))
+		if (slob_wanted(size) && (p = slob_alloc_class(size, s)))
 			return p;
 		p = size <= MALLOC_BORROW_MIN ? slab_alloc_slowpath(s, gfp, NUMA_NO_NODE)
 					      : malloc_alloc_slowpath(s, gfp);
@@ -220,24 +218,13 @@ EXPORT void *SYM(malloc)(size_t size)
 	return malloc_slow(size, GFP_KERNEL | __GFP_MOVABLE);
 }
 
-/* An arena pointer that is neither a slab object nor a large block. */
-static __attribute__((noinline)) void free_arena_slow(void *p)
-{
-	struct slob_area *a = slob_area_of(p);
-
-	if (a)
-		slob_free(a, p, "free");
-	else
-		__kfree(p, "free");
-}
-
 EXPORT void SYM(free)(void *p)
 {
 	uintptr_t pa = __pa(p);
 
 	if (likely((pa >> PAGE_SHIFT) < max_pfn)) {
 		if (unlikely(!kfree_arena_fast(p, pa)))
-			free_arena_slow(p);
+			__kfree(p, "free");
 		return;
 	}
 	if (!p)
@@ -263,9 +250,7 @@ static __attribute__((noinline)) void *calloc_slow(size_t n, size_t size)
 	}
 	void *p = NULL;
 
-	if (bytes > kmem_config.slob_min && kmem_config.slob_min &&
-	    bytes <= KMALLOC_MAX_CACHE_SIZE &&
-	    !kmalloc_cpu_slab(kmem_current, bytes)->slob_busy &&
+	if (slob_wanted(bytes) &&
 	    (p = slob_calloc_class(bytes, kmalloc_caches[kmalloc_index(bytes)])))
 		return p;
 	p = kmalloc_node(bytes, GFP_KERNEL | __GFP_MOVABLE | __GFP_ZERO, NUMA_NO_NODE);

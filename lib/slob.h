@@ -5,7 +5,7 @@
 #ifndef KMEM_SLOB_H
 #define KMEM_SLOB_H
 
-#include "internal.h"
+#include "slab.h"
 
 #define SLOB_AREA_ORDER  4
 #define SLOB_AREA_PAGES  (1UL << SLOB_AREA_ORDER)
@@ -16,7 +16,8 @@ struct slob_area;
 /*
  * The area holding arena address p, if it lies in one: an area is an
  * aligned order-4 block whose head page carries PG_slob.  The caller has
- * checked that p is in the arena and its section online.
+ * checked that p is in the arena; in a section not online the descriptor
+ * reads as zero (arena.c), so the answer there is NULL.
  */
 static inline struct slob_area *slob_area_of(const void *p)
 {
@@ -26,6 +27,16 @@ static inline struct slob_area *slob_area_of(const void *p)
 	if (!(head->flags & PG_slob))
 		return NULL;
 	return (struct slob_area *)(arena_base + (pa & ~(SLOB_AREA_SIZE - 1)));
+}
+
+/* Does malloc's (or calloc's) request of size bytes go to the medium
+ * heap?  Above KMEM_SLOB_MIN (0: never), up to the largest kmalloc class,
+ * and not while the class is busy in this thread (slob_alloc_class). */
+static inline bool slob_wanted(size_t size)
+{
+	return size > kmem_config.slob_min && kmem_config.slob_min &&
+	       size <= KMALLOC_MAX_CACHE_SIZE &&
+	       !kmalloc_cpu_slab(kmem_current, size)->slob_busy;
 }
 
 /* malloc's block of size bytes (KMEM_SLOB_MIN < size <=
