@@ -90,6 +90,9 @@ Test(malloc, usable_size_is_the_class_size_in_every_page_of_a_slab)
 
 /* ---- borrowing (slub.c: malloc_borrow_up) ------------------------------ */
 
+/* Borrowing is between slab classes: each test turns malloc's medium heap
+ * (slob.c), which would serve these sizes, off before its first malloc. */
+
 static unsigned int slab_class_of(const void *p)
 {
 	return compound_head_of(p)->slab_cache->id;
@@ -106,10 +109,6 @@ static void *free_object_at_hand(unsigned int id)
 {
 	int borrow = kmem_config.malloc_borrow;
 	void *a, *b;
-
-	/* borrowing is between slab classes: malloc's medium heap (slob.c)
-	 * would serve these sizes instead */
-	kmem_config.slob_min = 0;
 
 	kmem_config.malloc_borrow = 0;
 	a = kmem_malloc(kmalloc_sizes[id]);
@@ -128,7 +127,7 @@ static void *free_object_at_hand(unsigned int id)
  * that object stays its own class's: usable size, and back there on free. */
 Test(malloc, a_class_about_to_grow_borrows_from_the_next_class_up)
 {
-	kmem_config.slob_min = 0;       /* see free_object_at_hand */
+	kmem_config.slob_min = 0;       /* slab classes only: see above */
 	unsigned int id = kmalloc_index(4000);
 	void *b = free_object_at_hand(id + 1);
 	void *q = kmem_malloc(4000);
@@ -145,7 +144,7 @@ Test(malloc, a_class_about_to_grow_borrows_from_the_next_class_up)
  * before carving its next page. */
 Test(malloc, borrowing_comes_before_carving)
 {
-	kmem_config.slob_min = 0;       /* see free_object_at_hand */
+	kmem_config.slob_min = 0;       /* slab classes only: see above */
 	unsigned int id = kmalloc_index(1024);
 	void *mine = kmem_malloc(1024);
 	struct page *slab = compound_head_of(mine);
@@ -165,7 +164,7 @@ Test(malloc, borrowing_comes_before_carving)
  * nothing beyond kmem_config.malloc_borrow classes up. */
 Test(malloc, borrowing_takes_the_nearest_class_within_reach)
 {
-	kmem_config.slob_min = 0;       /* see free_object_at_hand */
+	kmem_config.slob_min = 0;       /* slab classes only: see above */
 	unsigned int id = kmalloc_index(2000);
 	void *far = free_object_at_hand(id + 5), *near = free_object_at_hand(id + 2);
 	void *own = free_object_at_hand(id);
@@ -183,7 +182,7 @@ Test(malloc, borrowing_takes_the_nearest_class_within_reach)
 
 Test(malloc, no_borrowing_when_turned_off_for_small_classes_or_through_kmalloc)
 {
-	kmem_config.slob_min = 0;       /* see free_object_at_hand */
+	kmem_config.slob_min = 0;       /* slab classes only: see above */
 	unsigned int big = kmalloc_index(4000), small = kmalloc_index(500);
 	void *b = free_object_at_hand(big + 1), *s = free_object_at_hand(small + 1);
 	void *k = kmalloc(4000, GFP_KERNEL);
