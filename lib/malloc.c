@@ -187,7 +187,7 @@ static __attribute__((noinline)) void *malloc_slow(size_t size, gfp_t gfp)
 	if (likely(size <= KMALLOC_MAX_CACHE_SIZE)) {
 		struct kmem_cache *s = kmalloc_caches[kmalloc_index(size)];
 
-		if (slob_wanted(size) && (p = slob_alloc_class(size, s)))
+		if (slob_wanted(size) && (p = slob_alloc_class(s)))
 			return p;
 		p = size <= MALLOC_BORROW_MIN ? slab_alloc_slowpath(s, gfp, NUMA_NO_NODE)
 					      : malloc_alloc_slowpath(s, gfp);
@@ -251,7 +251,7 @@ static __attribute__((noinline)) void *calloc_slow(size_t n, size_t size)
 	void *p = NULL;
 
 	if (slob_wanted(bytes) &&
-	    (p = slob_calloc_class(bytes, kmalloc_caches[kmalloc_index(bytes)])))
+	    (p = slob_calloc_class(kmalloc_caches[kmalloc_index(bytes)])))
 		return p;
 	p = kmalloc_node(bytes, GFP_KERNEL | __GFP_MOVABLE | __GFP_ZERO, NUMA_NO_NODE);
 	if (unlikely(!p))

@@ -35,12 +35,14 @@
  *    is uncontended, and another thread's free takes the lock of the
  *    heap the block's area belongs to.  A heap outlives its thread (see
  *    slob_heaps).  Pages are taken and given back outside the lock.
- *  - An area whose last block is freed goes back to the buddy allocator,
- *    except one per heap, kept for the next request.
+ *  - An area whose last block is freed goes back to the buddy allocator
+ *    at once, so a thread that goes idle keeps no empty area.  The
+ *    owner's cache (below) keeps a block loop off that path.
  *  - kmalloc and kmem_cache_alloc never come here: their objects belong
  *    to the caches asked for.
  */
 #include <string.h>
+#include <sys/random.h>
 #include <sys/mman.h>
 #include "kmalloc.h"
 #include "slob.h"
@@ -86,14 +88,18 @@ struct slob_heap {
 	uint64_t binmap[SLOB_BINMAP_WORDS];
 	struct slob_block *bins[SLOB_NR_BINS];
 	struct list_head areas;
-	unsigned long nr_areas, nr_empty;
+	unsigned long nr_areas;
 	unsigned long used_bytes, nr_blocks;
 	/* blocks in use per kmalloc class: past a slab's worth, malloc
 	 * takes that class's slabs again (slob_alloc_class) */
 	uint32_t live[KMALLOC_NR_CACHES];
-	/* The owner's last freed block, still in use as far as the heap
-	 * knows: only the owning thread touches it (see slob_free). */
-	void *parked;
+	/* The owner's recently freed blocks by class, still in use as far
+	 * as the bins and the bitmap know: only the owning thread touches
+	 * them (see "The owner's cache" below). */
+	void *cache[KMALLOC_NR_CACHES];
+	uint8_t cache_count[KMALLOC_NR_CACHES]; /* read unlocked by slob_get_usage */
+	uint32_t cache_bytes;                   /* likewise */
+	uint64_t busy_mask;             /* bit n: class n went to its slabs */
 	struct list_head list;          /* slob_heaps, under slob_heaps_lock */
 	struct slob_heap *next_free;    /* slob_free_heaps: no thread uses it */
 	bool ready;                     /* the node heaps: set up at first use */
@@ -110,8 +116,12 @@ static pthread_mutex_t slob_heaps_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct list_head slob_heaps = LIST_HEAD_INIT(slob_heaps);
 static struct slob_heap *slob_free_heaps;
 static struct slob_heap slob_node_heaps[MAX_NUMNODES];
+/* The cookie's secret (slob_cookie): random from the kernel, set under
+ * slob_heaps_lock before the first heap is made. */
+static uintptr_t slob_secret;
 
-static void slob_unpark(struct slob_heap *h);
+static unsigned long slob_cache_flush(struct slob_heap *h);
+static void slob_area_free(struct slob_area *a);
 
 static inline size_t block_size(const struct slob_block *b)
 {
@@ -204,6 +214,10 @@ static __attribute__((noinline)) struct slob_heap *slob_heap_get(struct kmem_thr
 	struct slob_heap *h;
 
 	pthread_mutex_lock(&slob_heaps_lock);
+	if (!slob_secret &&
+	    getrandom(&slob_secret, sizeof(slob_secret), GRND_NONBLOCK) != sizeof(slob_secret))
+		slob_secret = (uintptr_t)&slob_secret * 0x9e3779b97f4a7c15ULL;
+	slob_secret |= 1;
 	if (!t->uses_lists) {
 		/* past its exit hook: the node's heap */
 		h = &slob_node_heaps[numa_node_id()];
@@ -228,15 +242,16 @@ static __attribute__((noinline)) struct slob_heap *slob_heap_get(struct kmem_thr
 	return h;
 }
 
-/* t is gone (thread_release): its heap waits for the next thread. */
+/* t is gone (thread_release): its heap, cache emptied, waits for the next thread. */
 void slob_thread_release(struct kmem_thread *t)
 {
 	struct slob_heap *h = t->slob_heap;
 
 	if (!h)
 		return;
+	slob_cache_flush(h);
+	h->busy_mask = 0;       /* busy classes are the thread's (slob_busy) */
 	t->slob_heap = NULL;
-	slob_unpark(h);
 	pthread_mutex_lock(&slob_heaps_lock);
 	h->next_free = slob_free_heaps;
 	slob_free_heaps = h;
@@ -291,7 +306,8 @@ static void slob_area_free(struct slob_area *a)
 	__free_pages(page, SLOB_AREA_ORDER);
 }
 
-static void *slob_alloc(struct slob_heap *h, size_t size, unsigned int cls)
+static __attribute__((noinline)) void *slob_alloc(struct slob_heap *h, size_t size,
+						  unsigned int cls)
 {
 	size_t need = ALIGN_UP(size + SLOB_HDR, SLOB_UNIT), bsize, rest, off;
 	struct slob_block *b;
@@ -299,6 +315,13 @@ static void *slob_alloc(struct slob_heap *h, size_t size, unsigned int cls)
 
 	spin_lock(&h->lock);
 	b = bin_find(h, need);
+	if (unlikely(!b) && h->cache_bytes) {
+		/* the owner's cached blocks, merged back, before a new area */
+		spin_unlock(&h->lock);
+		slob_cache_flush(h);
+		spin_lock(&h->lock);
+		b = bin_find(h, need);
+	}
 	if (unlikely(!b)) {
 		spin_unlock(&h->lock);
 		a = slob_area_new(h);
@@ -307,7 +330,6 @@ static void *slob_alloc(struct slob_heap *h, size_t size, unsigned int cls)
 		spin_lock(&h->lock);
 		list_add(&a->list, &h->areas);
 		h->nr_areas++;
-		h->nr_empty++;
 		b = block_at(a, SLOB_FIRST);
 		bin_insert(h, b, SLOB_AREA_BLOCK);
 		b = bin_find(h, need);
@@ -316,8 +338,6 @@ static void *slob_alloc(struct slob_heap *h, size_t size, unsigned int cls)
 	bin_remove(h, b, bsize);
 	a = slob_area_of(b);
 	off = block_off(a, b);
-	if (!a->used)
-		h->nr_empty--;
 	rest = bsize - need;
 	if (rest >= SLOB_MIN_BLOCK) {
 		struct slob_block *r = block_at(a, off + need);
@@ -358,7 +378,9 @@ static _Noreturn void slob_bad(const void *p, const char *caller)
 		   caller, p);
 }
 
-static void __slob_free(struct slob_area *a, const void *p, const char *caller)
+/* Returns the pages given back: p's area, when p was its last block. */
+static __attribute__((noinline)) unsigned long __slob_free(struct slob_area *a, const void *p,
+							   const char *caller)
 {
 	struct slob_heap *h = a->heap;
 	struct slob_block *b;
@@ -402,63 +424,155 @@ static void __slob_free(struct slob_area *a, const void *p, const char *caller)
 		n->head &= ~SLOB_PREV_INUSE;
 	}
 	if (!a->used) {
-		if (h->nr_empty) {
-			list_del(&a->list);
-			h->nr_areas--;
-			spin_unlock(&h->lock);
-			slob_area_free(a);
-			return;
-		}
-		h->nr_empty++;
+		list_del(&a->list);
+		h->nr_areas--;
+		spin_unlock(&h->lock);
+		slob_area_free(a);
+		return SLOB_AREA_PAGES;
 	}
 	bin_insert(h, b, size);
 	spin_unlock(&h->lock);
+	return 0;
 }
 
 /*
- * The owner's free parks the block in its heap's one slot when the slot
- * is empty, without the lock, the bins or merging: its next malloc of
- * the same class takes it back (slob_alloc_class).  A buffer malloced
- * and freed in a loop so costs about a tenth of the full path (the 4 KiB
- * malloc+free pair of bench/malloc-costs).  At most one block per thread
- * waits so; the next free of another block goes the full way, and the
- * parked one goes when the slot is wanted for another class
- * (slob_alloc_class), at thread exit and at the owner's malloc_trim
- * (slob_unpark_current).  Freeing the parked block again is a double
- * free.
+ * The owner's cache: a thread's free of its own block puts it on its
+ * heap's list for the block's class, without the lock, the bins or
+ * merging, and its next malloc of that class takes it back, as glibc's
+ * tcache does.  Blocks are cut to their class's size (slob_alloc_class),
+ * so any cached block of a class serves any request of it.  At most
+ * SLOB_CACHE_DEPTH blocks a class and SLOB_CACHE_BYTES in all wait so:
+ * the bytes bound what the cache keeps from merging, and a request the
+ * bins cannot serve empties the cache into them before a new area is
+ * taken (slob_alloc).  The cache empties too at thread exit and at the
+ * owner's malloc_trim, and no block of a class gone busy (to its slabs)
+ * waits, as no request of the class comes here any more.
+ *
+ * A cached block is still in use for the bitmap, so a second free has
+ * to be told apart otherwise: its payload's second word holds the heap's
+ * cookie (the heap's address xor a random secret, as glibc's tcache
+ * key).  The owner confirms a block carrying it on its class's list (at
+ * most SLOB_CACHE_DEPTH long) before the program is stopped; another
+ * thread cannot read the owner's lists, and takes the cookie as proof
+ * (user data equal to it by chance: one in 2^64).
  */
+#define SLOB_CACHE_DEPTH 4
+#define SLOB_CACHE_BYTES (32 * 1024)
+
+static_assert(KMALLOC_NR_CACHES <= 64, "busy_mask has a bit per class");
+
+static inline uintptr_t slob_cookie(const struct slob_heap *h)
+{
+	return (uintptr_t)h ^ slob_secret;
+}
+
+/* The owner reads a header other threads' frees may rewrite the flags
+ * of (SLOB_PREV_INUSE), unlocked: class and size stay while in use. */
+static inline uint64_t block_head_unlocked(const struct slob_block *b)
+{
+	return __atomic_load_n(&b->head, __ATOMIC_RELAXED);
+}
+
+static inline unsigned int block_class(const struct slob_block *b)
+{
+	return (unsigned int)(block_head_unlocked(b) >> SLOB_CLASS_SHIFT);
+}
+
+/* Is p on one of h's cache lists?  Only asked of a p carrying the cookie. */
+static bool slob_cache_holds(const struct slob_heap *h, const void *p)
+{
+	unsigned int cls = block_class((const struct slob_block *)((const char *)p - SLOB_HDR));
+
+	if (cls >= KMALLOC_NR_CACHES)
+		return false;
+	for (void **q = h->cache[cls]; q; q = q[0])
+		if (q == p)
+			return true;
+	return false;
+}
+
+/* A cached block's payload: the list link, the cookie, its block size. */
+enum { CACHE_NEXT, CACHE_COOKIE, CACHE_SIZE };
+
+/* The cookie word of p, a block in use (so its payload is there to read). */
+static inline uintptr_t slob_cookie_of(const void *p)
+{
+	return (uintptr_t)((void *const *)p)[CACHE_COOKIE];
+}
+
+static inline bool slob_cache_put(struct slob_heap *h, struct slob_area *a, void *p,
+				  const char *caller)
+{
+	void **w = p;
+	uint64_t head;
+	unsigned int cls, n;
+	size_t off, size;
+
+	off = slob_block_of(a, p);
+	if (unlikely(!off) ||
+	    (unlikely(slob_cookie_of(p) == slob_cookie(h)) && slob_cache_holds(h, p)))
+		slob_bad(p, caller);
+	head = block_head_unlocked(block_at(a, off));
+	cls = (unsigned int)(head >> SLOB_CLASS_SHIFT);
+	size = head & SLOB_SIZE_MASK;
+	n = h->cache_count[cls];
+	if (n >= SLOB_CACHE_DEPTH || h->cache_bytes + size > SLOB_CACHE_BYTES ||
+	    (h->busy_mask & (1ULL << cls)))
+		return false;
+	w[CACHE_NEXT] = h->cache[cls];
+	w[CACHE_COOKIE] = (void *)slob_cookie(h);
+	w[CACHE_SIZE] = (void *)size;
+	h->cache[cls] = p;
+	__atomic_store_n(&h->cache_count[cls], (uint8_t)(n + 1), __ATOMIC_RELAXED);
+	__atomic_store_n(&h->cache_bytes, (uint32_t)(h->cache_bytes + size), __ATOMIC_RELAXED);
+	return true;
+}
+
+static inline void *slob_cache_get(struct slob_heap *h, unsigned int cls)
+{
+	void **w = h->cache[cls];
+
+	if (!w)
+		return NULL;
+	h->cache[cls] = w[CACHE_NEXT];
+	__atomic_store_n(&h->cache_count[cls], (uint8_t)(h->cache_count[cls] - 1), __ATOMIC_RELAXED);
+	__atomic_store_n(&h->cache_bytes, (uint32_t)(h->cache_bytes - (uintptr_t)w[CACHE_SIZE]),
+			 __ATOMIC_RELAXED);
+	w[CACHE_COOKIE] = NULL;
+	return w;
+}
+
+/* The owner's cached blocks freed for real: the pages given back. */
+static unsigned long slob_cache_flush(struct slob_heap *h)
+{
+	unsigned long pages = 0;
+	void *p;
+
+	for (unsigned int cls = 0; cls < KMALLOC_NR_CACHES && h->cache_bytes; cls++)
+		while ((p = slob_cache_get(h, cls)))
+			pages += __slob_free(slob_area_of(p), p, "free");
+	return pages;
+}
+
+unsigned long slob_cache_flush_current(void)
+{
+	struct slob_heap *h = kmem_current->slob_heap;
+
+	return h ? slob_cache_flush(h) : 0;
+}
+
+/* Free p, a block of a: into the owner's cache when there is room. */
 void slob_free(struct slob_area *a, const void *p, const char *caller)
 {
 	struct slob_heap *h = a->heap;
 
 	if (h == kmem_current->slob_heap) {
-		if (unlikely(p == h->parked))
-			slob_bad(p, caller);
-		if (!h->parked && slob_block_of(a, p)) {
-			h->parked = (void *)p;
+		if (slob_cache_put(h, a, (void *)p, caller))
 			return;
-		}
+	} else if (unlikely(slob_block_of(a, p) && slob_cookie_of(p) == slob_cookie(h))) {
+		slob_bad(p, caller);    /* waiting in its owner's cache: freed */
 	}
 	__slob_free(a, p, caller);
-}
-
-/* The owner gives its parked block back for real. */
-static void slob_unpark(struct slob_heap *h)
-{
-	void *p = h->parked;
-
-	if (p) {
-		h->parked = NULL;
-		__slob_free(slob_area_of(p), p, "free");
-	}
-}
-
-void slob_unpark_current(void)
-{
-	struct slob_heap *h = kmem_current->slob_heap;
-
-	if (h)
-		slob_unpark(h);
 }
 
 size_t slob_usable_size(struct slob_area *a, const void *p, const char *caller)
@@ -466,13 +580,13 @@ size_t slob_usable_size(struct slob_area *a, const void *p, const char *caller)
 	struct slob_heap *h = a->heap;
 	size_t off, size;
 
-	if (unlikely(p == h->parked) && h == kmem_current->slob_heap)
-		slob_bad(p, caller);    /* freed: parked in its owner's slot */
 	spin_lock(&h->lock);
 	off = slob_block_of(a, p);
 	size = off ? block_size(block_at(a, off)) - SLOB_HDR : 0;
 	spin_unlock(&h->lock);
-	if (!off)
+	/* a block in its owner's cache is freed, for all the bitmap says */
+	if (!off || (unlikely(slob_cookie_of(p) == slob_cookie(h)) &&
+		     (h != kmem_current->slob_heap || slob_cache_holds(h, p))))
 		slob_bad(p, caller);
 	return size;
 }
@@ -487,65 +601,40 @@ size_t slob_usable_size(struct slob_area *a, const void *p, const char *caller)
  */
 #define SLOB_BUSY_MIN 16
 
-void *slob_alloc_class(size_t size, const struct kmem_cache *s)
+void *slob_alloc_class(const struct kmem_cache *s)
 {
 	struct kmem_thread *t = current_thread();
 	struct slob_heap *h = t->slob_heap;
+	void *p;
 
 	if (unlikely(!h) && !(h = slob_heap_get(t)))
 		return NULL;
-	if (h->parked) {
-		struct slob_block *b = (struct slob_block *)((char *)h->parked - SLOB_HDR);
-
-		if ((b->head >> SLOB_CLASS_SHIFT) == s->id && block_size(b) - SLOB_HDR >= size) {
-			void *p = h->parked;
-
-			h->parked = NULL;
-			return p;
-		}
-		slob_unpark(h);
-	}
+	if ((p = slob_cache_get(h, s->id)))
+		return p;
 	if (unlikely(h->live[s->id] >= MAX(2 * s->objects, SLOB_BUSY_MIN))) {
-		if (t->uses_lists)
+		if (t->uses_lists) {
 			thread_cpu_slab(t, s)->slob_busy = true;
+			/* its blocks here are not asked for again: none waits */
+			h->busy_mask |= 1ULL << s->id;
+		}
 		return NULL;
 	}
-	return slob_alloc(h, size, s->id);
+	/* cut to the class's size, so that any block of the class cached
+	 * later serves any request of it */
+	return slob_alloc(h, s->size, s->id);
 }
 
 /*
- * Give every heap's empty areas back to the buddy allocator: malloc_trim
- * and the shrinker (the areas are taken outside the heap locks, so a
- * shrinker run from there takes them safely).  Returns the pages freed.
+ * malloc_trim and the shrinker: the calling thread's cached blocks freed
+ * for real, the areas they leave empty given back (an area goes back to
+ * the buddy allocator when its last block does).  Other threads' caches
+ * are theirs to empty: at most SLOB_CACHE_BYTES each.  Returns the pages
+ * freed.
  */
 unsigned long slob_shrink(gfp_t gfp)
 {
-	struct slob_heap *h;
-	struct slob_area *a, *n;
-	unsigned long pages = 0;
-	struct list_head empty = LIST_HEAD_INIT(empty);
-
 	(void)gfp;
-	slob_unpark_current();
-	pthread_mutex_lock(&slob_heaps_lock);
-	list_for_each_entry(h, &slob_heaps, list) {
-		spin_lock(&h->lock);
-		list_for_each_entry_safe(a, n, &h->areas, list) {
-			if (a->used)
-				continue;
-			bin_remove(h, block_at(a, SLOB_FIRST), SLOB_AREA_BLOCK);
-			list_move(&a->list, &empty);
-			h->nr_areas--;
-			h->nr_empty--;
-		}
-		spin_unlock(&h->lock);
-	}
-	pthread_mutex_unlock(&slob_heaps_lock);
-	list_for_each_entry_safe(a, n, &empty, list) {
-		slob_area_free(a);
-		pages += SLOB_AREA_PAGES;
-	}
-	return pages;
+	return slob_cache_flush_current();
 }
 
 void slob_get_usage(struct slob_usage *u)
@@ -555,20 +644,27 @@ void slob_get_usage(struct slob_usage *u)
 	memset(u, 0, sizeof(*u));
 	pthread_mutex_lock(&slob_heaps_lock);
 	list_for_each_entry(h, &slob_heaps, list) {
+		unsigned long cached;
+
 		spin_lock(&h->lock);
 		u->heaps++;
 		u->area_bytes += h->nr_areas * SLOB_AREA_SIZE;
-		u->used_bytes += h->used_bytes;
+		/* the owners' cached blocks count as free, as a slab's free objects */
+		cached = __atomic_load_n(&h->cache_bytes, __ATOMIC_RELAXED);
+		u->cached_bytes += cached;
+		u->used_bytes += h->used_bytes - cached;
 		u->blocks += h->nr_blocks;
+		for (unsigned int cls = 0; cls < KMALLOC_NR_CACHES; cls++)
+			u->blocks -= __atomic_load_n(&h->cache_count[cls], __ATOMIC_RELAXED);
 		spin_unlock(&h->lock);
 	}
 	pthread_mutex_unlock(&slob_heaps_lock);
 }
 
 /* calloc's: the same, zeroed over its whole usable size, as kzalloc zeroes. */
-void *slob_calloc_class(size_t size, const struct kmem_cache *s)
+void *slob_calloc_class(const struct kmem_cache *s)
 {
-	void *p = slob_alloc_class(size, s);
+	void *p = slob_alloc_class(s);
 
 	if (p)
 		memset(p, 0, block_size((struct slob_block *)((char *)p - SLOB_HDR)) - SLOB_HDR);

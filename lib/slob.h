@@ -39,16 +39,18 @@ static inline bool slob_wanted(size_t size)
 	       !kmalloc_cpu_slab(kmem_current, size)->slob_busy;
 }
 
-/* malloc's block of size bytes (KMEM_SLOB_MIN < size <=
- * KMALLOC_MAX_CACHE_SIZE) of kmalloc class s; NULL: use the class's slabs. */
-void *slob_alloc_class(size_t size, const struct kmem_cache *s);
+/* malloc's block for a request of kmalloc class s (above KMEM_SLOB_MIN,
+ * up to KMALLOC_MAX_CACHE_SIZE), s->size bytes usable; NULL: use the
+ * class's slabs. */
+void *slob_alloc_class(const struct kmem_cache *s);
 /* The same, zeroed over the whole usable size (calloc). */
-void *slob_calloc_class(size_t size, const struct kmem_cache *s);
+void *slob_calloc_class(const struct kmem_cache *s);
 /* Free p, a block of a; anything else stops the program. */
 void slob_free(struct slob_area *a, const void *p, const char *caller);
 size_t slob_usable_size(struct slob_area *a, const void *p, const char *caller);
-/* The calling thread's parked block (slob_free) freed for real. */
-void slob_unpark_current(void);
+/* The calling thread's cached blocks (slob_free) freed for real: the
+ * pages of the areas that so became empty, given back. */
+unsigned long slob_cache_flush_current(void);
 /* Thread exit (thread_release): t's heap goes to the next thread. */
 void slob_thread_release(struct kmem_thread *t);
 struct slob_usage {
@@ -56,9 +58,10 @@ struct slob_usage {
 	unsigned long area_bytes;       /* bytes of the areas */
 	unsigned long used_bytes;       /* bytes of the blocks in use, headers included */
 	unsigned long blocks;           /* blocks in use */
+	unsigned long cached_bytes;     /* freed blocks in their owners' caches (free) */
 };
 void slob_get_usage(struct slob_usage *u);
-/* Empty areas back to the buddy allocator (malloc_trim, shrinker); pages freed. */
+/* malloc_trim, shrinker: slob_cache_flush_current. */
 unsigned long slob_shrink(gfp_t gfp);
 /* fork: take (1), drop (0), reinitialise in the child (-1) every heap lock. */
 void slob_fork_lock(int lock);

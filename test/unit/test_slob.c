@@ -28,12 +28,20 @@ static void setup(void)
 
 TestSuite(slob, .init = setup);
 
-/* The heap's totals, with the thread's parked block (slob_free) freed. */
+/* The heap's totals, with the thread's cached blocks (slob_free) freed. */
 static struct slob_usage usage(void)
 {
 	struct slob_usage u;
 
-	slob_unpark_current();
+	slob_cache_flush_current();
+	slob_get_usage(&u);
+	return u;
+}
+
+static struct slob_usage usage_unflushed(void)
+{
+	struct slob_usage u;
+
 	slob_get_usage(&u);
 	return u;
 }
@@ -79,8 +87,9 @@ Test(slob, blocks_are_aligned_sized_and_keep_their_contents)
 		cr_assert_not_null(p[i]);
 		cr_assert_eq((uintptr_t)p[i] % 16, 0);
 		cr_assert_geq(kmem_malloc_usable_size(p[i]), len[i]);
-		/* at most its class (a parked block of the class may be reused) */
-		cr_assert_leq(kmem_malloc_usable_size(p[i]), kmalloc_sizes[kmalloc_index(len[i])] + 16);
+		/* its class's size, a remainder too small to split on top */
+		cr_assert_geq(kmem_malloc_usable_size(p[i]), kmalloc_sizes[kmalloc_index(len[i])]);
+		cr_assert_lt(kmem_malloc_usable_size(p[i]), kmalloc_sizes[kmalloc_index(len[i])] + 32);
 		memset(p[i], i & 0xff, kmem_malloc_usable_size(p[i]));
 		if (i % 3 == 2) {       /* holes, so later blocks reuse space */
 			kmem_free(p[i - 1]);
@@ -95,26 +104,27 @@ Test(slob, blocks_are_aligned_sized_and_keep_their_contents)
 		kmem_free(p[i]);
 	}
 	cr_assert_eq(usage().blocks, 0);
-	/* one empty area stays for the next request */
-	cr_assert_eq(usage().area_bytes, SLOB_AREA_SIZE);
+	cr_assert_eq(usage().area_bytes, 0, "every area went back with its last block");
 }
 
 Test(slob, free_neighbours_merge_and_empty_areas_go_back)
 {
-	void *a = kmem_malloc(1000), *b = kmem_malloc(1000), *c = kmem_malloc(1000);
-	void *big;
+	void *a = kmem_malloc(3000), *b = kmem_malloc(3000), *c = kmem_malloc(3000);
+	void *keep = kmem_malloc(3000), *big;
 
-	cr_assert_eq(slob_area_of(a), slob_area_of(c), "one area");
+	cr_assert_eq(slob_area_of(a), slob_area_of(keep), "one area");
 	kmem_free(b);
 	kmem_free(a);
 	kmem_free(c);
-	/* all merged back into the area's one block: the largest fits */
-	cr_assert_eq(usage().area_bytes, SLOB_AREA_SIZE);
+	slob_cache_flush_current();     /* from the cache into the bins */
 	big = kmem_malloc(8192);
-	cr_assert_eq(big, a, "the merged block starts where the first one did");
+	cr_assert_eq(big, a, "the three merged into one block where the first one was");
 	kmem_free(big);
+	kmem_free(keep);
+	cr_assert_eq(usage().area_bytes, 0, "an area goes back with its last block");
 
-	/* three areas' worth, then all freed: one area is kept, the rest go */
+	/* three areas' worth, all freed: the areas of cached blocks go at
+	 * malloc_trim, the others at once */
 	enum { N = 30 };
 	void *p[N];
 
@@ -122,12 +132,13 @@ Test(slob, free_neighbours_merge_and_empty_areas_go_back)
 		p[i] = kmem_malloc(5000 + 100 * (size_t)i);
 		cr_assert_not_null(slob_area_of(p[i]));
 	}
-	cr_assert_geq(usage().area_bytes, 3 * SLOB_AREA_SIZE);
+	cr_assert_geq(usage_unflushed().area_bytes, 3 * SLOB_AREA_SIZE);
 	for (int i = 0; i < N; i++)
 		kmem_free(p[i]);
-	cr_assert_eq(usage().area_bytes, SLOB_AREA_SIZE);
+	cr_assert_gt(usage_unflushed().cached_bytes, 0);
+	cr_assert_gt(usage_unflushed().area_bytes, 0, "cached blocks keep their areas");
 	cr_assert_eq(kmem_malloc_trim(0), 1);
-	cr_assert_eq(usage().area_bytes, 0, "malloc_trim gives the last one back");
+	cr_assert_eq(usage_unflushed().area_bytes, 0, "malloc_trim empties the cache");
 }
 
 Test(slob, the_smallest_hole_that_fits_is_taken)
@@ -139,12 +150,65 @@ Test(slob, the_smallest_hole_that_fits_is_taken)
 	kmem_free(h1);
 	kmem_free(h2);
 	kmem_free(h3);
+	slob_cache_flush_current();     /* into the bins: none of their classes is asked for */
 	cr_assert_eq(kmem_malloc(900), h2);
 	cr_assert_eq(kmem_malloc(1900), h1);
 	cr_assert_eq(kmem_malloc(2990), h3);
 	(void)s1;
 	(void)s2;
 	(void)s3;
+}
+
+Test(slob, the_owners_frees_wait_in_a_bounded_cache_for_their_class)
+{
+	enum { N = 8 };
+	void *p[N], *q, *other;
+	size_t block = kmalloc_sizes[kmalloc_index(1000)] + 16;
+
+	for (int i = 0; i < N; i++)
+		p[i] = kmem_malloc(1000);
+	other = kmem_malloc(3000);
+	kmem_free(p[0]);
+	kmem_free(other);
+	/* a request of the same class, not the same size, takes it back */
+	cr_assert_eq(kmalloc_index(970), kmalloc_index(1000));
+	q = kmem_malloc(970);
+	cr_assert_eq(q, p[0]);
+	cr_assert_eq(kmem_malloc_usable_size(q), kmalloc_sizes[kmalloc_index(1000)]);
+	cr_assert_eq(usage_unflushed().blocks, N, "the 3000-byte block is cached, not in use");
+	cr_assert_eq(usage_unflushed().cached_bytes, kmalloc_sizes[kmalloc_index(3000)] + 16);
+	/* at most 4 blocks of a class wait; the rest go back to the bins */
+	for (int i = 0; i < N; i++)
+		kmem_free(p[i]);
+	cr_assert_eq(usage_unflushed().cached_bytes, 4 * block + kmalloc_sizes[kmalloc_index(3000)] + 16);
+	cr_assert_eq(usage_unflushed().blocks, 0);
+	for (int i = 3; i >= 0; i--)
+		cr_assert_eq(kmem_malloc(1000), p[i], "the first four, last in first out");
+	cr_assert_eq(usage().cached_bytes, 0);
+}
+
+Test(slob, a_request_the_bins_cannot_serve_empties_the_cache_first)
+{
+	/* one area of 4096-byte blocks, four of them cached: 8192 bytes fit
+	 * only where two neighbours merge */
+	enum { N = 15 };
+	void *p[N], *big;
+
+	for (int i = 0; i < N; i++) {
+		p[i] = kmem_malloc(4096);
+		cr_assert_eq(slob_area_of(p[i]), slob_area_of(p[0]), "block %d", i);
+	}
+	for (int i = 4; i < 8; i++)
+		kmem_free(p[i]);
+	cr_assert_gt(usage_unflushed().cached_bytes, 0);
+	big = kmem_malloc(8192);
+	cr_assert_eq(big, p[4], "merged from the cached blocks, no new area");
+	cr_assert_eq(usage_unflushed().area_bytes, SLOB_AREA_SIZE);
+	cr_assert_eq(usage_unflushed().cached_bytes, 0);
+	kmem_free(big);
+	for (int i = 0; i < N; i++)
+		if (i < 4 || i >= 8)
+			kmem_free(p[i]);
 }
 
 Test(slob, a_busy_class_goes_to_its_slabs_for_good)
@@ -279,6 +343,34 @@ static void realloc_freed(void *arg)
 	kmem_free(keep);
 }
 
+static void *free_in_thread(void *p)
+{
+	kmem_free(p);
+	return NULL;
+}
+
+static void free_cached_from_another_thread(void *arg)
+{
+	void *p = kmem_malloc(3000), *keep = kmem_malloc(3000);
+	pthread_t t;
+
+	(void)arg;
+	kmem_free(p);           /* waits in this thread's cache */
+	pthread_create(&t, NULL, free_in_thread, p);
+	pthread_join(t, NULL);
+	kmem_free(keep);
+}
+
+static void usable_size_cached(void *arg)
+{
+	void *p = kmem_malloc(3000), *keep = kmem_malloc(3000);
+
+	(void)arg;
+	kmem_free(p);
+	kmem_malloc_usable_size(p);
+	kmem_free(keep);
+}
+
 Test(slob, bad_frees_stop_the_program)
 {
 	expect_death(free_interior, (void *)(uintptr_t)16, "free(): double free or invalid pointer");
@@ -290,6 +382,8 @@ Test(slob, bad_frees_stop_the_program)
 	expect_death(usable_size_interior, NULL,
 		     "malloc_usable_size(): double free or invalid pointer");
 	expect_death(realloc_freed, NULL, "realloc(): double free or invalid pointer");
+	expect_death(free_cached_from_another_thread, NULL, "free(): double free");
+	expect_death(usable_size_cached, NULL, "malloc_usable_size(): double free");
 }
 
 /* ---- threads and fork --------------------------------------------------- */
@@ -341,6 +435,29 @@ Test(slob, other_threads_free_into_a_heap_and_an_exited_threads_heap_is_reused)
 		kmem_free(xfer[i]);
 	cr_assert_eq(usage().blocks, 0);
 	cr_assert_eq(usage().used_bytes, 0);
+}
+
+static void *alloc_and_free_blocks(void *arg)
+{
+	void *p[20];
+
+	(void)arg;
+	for (int i = 0; i < 20; i++)
+		p[i] = kmem_malloc(600 + 300 * (size_t)i);
+	for (int i = 0; i < 20; i++)
+		kmem_free(p[i]);
+	return NULL;
+}
+
+Test(slob, an_exiting_thread_gives_its_cache_and_empty_areas_back)
+{
+	pthread_t t;
+
+	cr_assert_eq(pthread_create(&t, NULL, alloc_and_free_blocks, NULL), 0);
+	cr_assert_eq(pthread_join(t, NULL), 0);
+	cr_assert_eq(usage_unflushed().heaps, 1);
+	cr_assert_eq(usage_unflushed().cached_bytes, 0);
+	cr_assert_eq(usage_unflushed().area_bytes, 0, "an idle pool keeps no empty area");
 }
 
 static atomic_bool churn_stop;
