@@ -659,9 +659,9 @@ static __attribute__((noinline)) void kfree_slow(const void *p, const char *call
 
 /*
  * Medium blocks first, in a frame of their own: the arena pointers the
- * free fast path sends here are medium blocks, but for bad ones (a
- * malloc+free pair of a medium block costs 165 instructions this way,
- * 176 with the test inside kfree_slow's checks).
+ * free fast path sends here are medium blocks, but for bad ones (11
+ * instructions fewer a medium malloc+free pair than with the test inside
+ * kfree_slow's checks, measured at e44f880).
  */
 void __kfree(const void *p, const char *caller)
 {
