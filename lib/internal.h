@@ -351,6 +351,7 @@ struct kmem_usage {
 	size_t large_cached_bytes; /* free blocks on the threads' large caches */
 	size_t slob_area_bytes;   /* pages held by malloc's medium heaps (slob.c) */
 	size_t slob_used_bytes;   /* their blocks in use, headers included */
+	size_t slob_cached_bytes; /* freed blocks waiting in their threads' caches (free) */
 	size_t vmalloc_allocs;
 	size_t vmalloc_bytes;
 };

@@ -65,6 +65,7 @@ void kmem_get_usage(struct kmem_usage *u)
 		slob_get_usage(&su);
 		u->slob_area_bytes = su.area_bytes;
 		u->slob_used_bytes = su.used_bytes;
+		u->slob_cached_bytes = su.cached_bytes;
 	}
 	u->arena_bytes = online << PAGE_SHIFT;
 	u->resident_bytes = (online - released) << PAGE_SHIFT;
@@ -85,6 +86,7 @@ static void show_usage(int fd)
 	kmem_bprintf(&b, "%-16s%8zu kB\n", "Slab:", u.slab_bytes >> 10);
 	kmem_bprintf(&b, "%-16s%8zu kB\n", "SlobAreas:", u.slob_area_bytes >> 10);
 	kmem_bprintf(&b, "%-16s%8zu kB\n", "SlobInUse:", u.slob_used_bytes >> 10);
+	kmem_bprintf(&b, "%-16s%8zu kB\n", "SlobCached:", u.slob_cached_bytes >> 10);
 	kmem_bprintf(&b, "%-16s%8zu kB\n", "KmallocLarge:", u.large_bytes >> 10);
 	kmem_bprintf(&b, "%-16s%8zu kB\n", "LargeCached:", u.large_cached_bytes >> 10);
 	kmem_bprintf(&b, "%-16s%8zu kB\n", "VmallocUsed:", u.vmalloc_bytes >> 10);

@@ -177,6 +177,14 @@ Test(slob, the_owners_frees_wait_in_a_bounded_cache_for_their_class)
 	cr_assert_eq(kmem_malloc_usable_size(q), kmalloc_sizes[kmalloc_index(1000)]);
 	cr_assert_eq(usage_unflushed().blocks, N, "the 3000-byte block is cached, not in use");
 	cr_assert_eq(usage_unflushed().cached_bytes, kmalloc_sizes[kmalloc_index(3000)] + 16);
+	{
+		/* meminfo's SlobCached, free memory as far as the totals go */
+		struct kmem_usage u;
+
+		kmem_get_usage(&u);
+		cr_assert_eq(u.slob_cached_bytes, kmalloc_sizes[kmalloc_index(3000)] + 16);
+		cr_assert_eq(u.slob_used_bytes, N * block);
+	}
 	/* at most 4 blocks of a class wait; the rest go back to the bins */
 	for (int i = 0; i < N; i++)
 		kmem_free(p[i]);
