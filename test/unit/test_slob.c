@@ -304,23 +304,14 @@ static void free_interior(void *arg)
 	kmem_free(p + (uintptr_t)arg);
 }
 
-static void free_twice(void *arg)
-{
-	void *p = kmem_malloc(3000), *keep = kmem_malloc(3000);
-
-	(void)arg;
-	kmem_free(p);
-	kmem_free(p);
-	kmem_free(keep);
-}
-
 static void free_twice_after_merge(void *arg)
 {
 	void *a = kmem_malloc(3000), *b = kmem_malloc(3000), *keep = kmem_malloc(3000);
 
 	(void)arg;
 	kmem_free(b);
-	kmem_free(a);           /* a and b are one free block now */
+	kmem_free(a);
+	slob_cache_flush_current();     /* a and b are one free block now */
 	kmem_free(b);
 	kmem_free(keep);
 }
@@ -341,41 +332,37 @@ static void usable_size_interior(void *arg)
 	kmem_malloc_usable_size(p + 16);
 }
 
-static void realloc_freed(void *arg)
-{
-	void *p = kmem_malloc(1000), *keep = kmem_malloc(1000);
-
-	(void)arg;
-	kmem_free(p);
-	kmem_realloc(p, 2000);
-	kmem_free(keep);
-}
-
 static void *free_in_thread(void *p)
 {
 	kmem_free(p);
 	return NULL;
 }
 
-static void free_cached_from_another_thread(void *arg)
+enum use_again { FREE_AGAIN, REALLOC, USABLE_SIZE, FREE_IN_ANOTHER_THREAD };
+
+/* A block freed (so waiting in this thread's cache), then used again as
+ * arg says. */
+static void use_freed(void *arg)
 {
 	void *p = kmem_malloc(3000), *keep = kmem_malloc(3000);
 	pthread_t t;
 
-	(void)arg;
-	kmem_free(p);           /* waits in this thread's cache */
-	pthread_create(&t, NULL, free_in_thread, p);
-	pthread_join(t, NULL);
-	kmem_free(keep);
-}
-
-static void usable_size_cached(void *arg)
-{
-	void *p = kmem_malloc(3000), *keep = kmem_malloc(3000);
-
-	(void)arg;
 	kmem_free(p);
-	kmem_malloc_usable_size(p);
+	switch ((enum use_again)(uintptr_t)arg) {
+	case FREE_AGAIN:
+		kmem_free(p);
+		break;
+	case REALLOC:
+		kmem_realloc(p, 5000);
+		break;
+	case USABLE_SIZE:
+		kmem_malloc_usable_size(p);
+		break;
+	case FREE_IN_ANOTHER_THREAD:
+		pthread_create(&t, NULL, free_in_thread, p);
+		pthread_join(t, NULL);
+		break;
+	}
 	kmem_free(keep);
 }
 
@@ -384,14 +371,14 @@ Test(slob, bad_frees_stop_the_program)
 	expect_death(free_interior, (void *)(uintptr_t)16, "free(): double free or invalid pointer");
 	expect_death(free_interior, (void *)(uintptr_t)8, "free(): double free or invalid pointer");
 	expect_death(free_interior, (void *)(uintptr_t)-16, "free(): double free or invalid pointer");
-	expect_death(free_twice, NULL, "double free");
-	expect_death(free_twice_after_merge, NULL, "double free");
+	expect_death(free_twice_after_merge, NULL, "free(): double free or invalid pointer");
 	expect_death(free_area_header, NULL, "free(): double free or invalid pointer");
 	expect_death(usable_size_interior, NULL,
 		     "malloc_usable_size(): double free or invalid pointer");
-	expect_death(realloc_freed, NULL, "realloc(): double free or invalid pointer");
-	expect_death(free_cached_from_another_thread, NULL, "free(): double free");
-	expect_death(usable_size_cached, NULL, "malloc_usable_size(): double free");
+	expect_death(use_freed, (void *)FREE_AGAIN, "free(): double free");
+	expect_death(use_freed, (void *)REALLOC, "realloc(): double free");
+	expect_death(use_freed, (void *)USABLE_SIZE, "malloc_usable_size(): double free");
+	expect_death(use_freed, (void *)FREE_IN_ANOTHER_THREAD, "free(): double free");
 }
 
 /* ---- threads and fork --------------------------------------------------- */
