@@ -31,9 +31,10 @@
  *    the in-use bitmap, not the block headers (which a buffer overrun
  *    can rewrite), decides.  Anything else stops the program, as for a
  *    slab object ("invalid pointer", "double free").
- *  - A heap per thread, its spinlock taken for every block: the owner's
- *    is uncontended, and another thread's free takes the lock of the
- *    heap the block's area belongs to.  A heap outlives its thread (see
+ *  - A heap per thread, its spinlock taken for every block but those
+ *    of the owner's cache (below): the owner's is uncontended, and
+ *    another thread's free takes the lock of the heap the block's area
+ *    belongs to.  A heap outlives its thread (see
  *    slob_heaps).  Pages are taken and given back outside the lock.
  *  - An area whose last block is freed goes back to the buddy allocator
  *    at once, so a thread that goes idle keeps no empty area.  The
@@ -214,10 +215,12 @@ static __attribute__((noinline)) struct slob_heap *slob_heap_get(struct kmem_thr
 	struct slob_heap *h;
 
 	pthread_mutex_lock(&slob_heaps_lock);
-	if (!slob_secret &&
-	    getrandom(&slob_secret, sizeof(slob_secret), GRND_NONBLOCK) != sizeof(slob_secret))
-		slob_secret = (uintptr_t)&slob_secret * 0x9e3779b97f4a7c15ULL;
-	slob_secret |= 1;
+	if (!slob_secret) {
+		if (getrandom(&slob_secret, sizeof(slob_secret), GRND_NONBLOCK) !=
+		    sizeof(slob_secret))
+			slob_secret = (uintptr_t)&slob_secret * 0x9e3779b97f4a7c15ULL;
+		slob_secret |= 1;
+	}
 	if (!t->uses_lists) {
 		/* past its exit hook: the node's heap */
 		h = &slob_node_heaps[numa_node_id()];
