@@ -103,7 +103,6 @@ struct slob_heap {
 	uint64_t busy_mask;             /* bit n: class n went to its slabs */
 	struct list_head list;          /* slob_heaps, under slob_heaps_lock */
 	struct slob_heap *next_free;    /* slob_free_heaps: no thread uses it */
-	bool ready;                     /* the node heaps: set up at first use */
 };
 
 /*
@@ -116,7 +115,10 @@ struct slob_heap {
 static pthread_mutex_t slob_heaps_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct list_head slob_heaps = LIST_HEAD_INIT(slob_heaps);
 static struct slob_heap *slob_free_heaps;
-static struct slob_heap slob_node_heaps[MAX_NUMNODES];
+/* Made at first use: a thread past its exit hook mallocs rarely, and
+ * static heaps would put 320 KB of .bss between the variables every
+ * process touches. */
+static struct slob_heap *slob_node_heaps[MAX_NUMNODES];
 /* The cookie's secret (slob_cookie): random from the kernel, set under
  * slob_heaps_lock before the first heap is made. */
 static uintptr_t slob_secret;
@@ -210,6 +212,19 @@ static void slob_heap_init(struct slob_heap *h)
 	list_add_tail(&h->list, &slob_heaps);
 }
 
+/* A new heap, on the slob_heaps list (under slob_heaps_lock); NULL: no memory. */
+static struct slob_heap *slob_heap_new(void)
+{
+	struct slob_heap *h = kmem_os.mmap(NULL, ALIGN_UP(sizeof(*h), PAGE_SIZE),
+					   PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+					   -1, 0);
+
+	if (h == MAP_FAILED)
+		return NULL;
+	slob_heap_init(h);
+	return h;
+}
+
 static __attribute__((noinline)) struct slob_heap *slob_heap_get(struct kmem_thread *t)
 {
 	struct slob_heap *h;
@@ -223,23 +238,14 @@ static __attribute__((noinline)) struct slob_heap *slob_heap_get(struct kmem_thr
 	}
 	if (!t->uses_lists) {
 		/* past its exit hook: the node's heap */
-		h = &slob_node_heaps[numa_node_id()];
-		if (!h->ready) {
-			slob_heap_init(h);
-			h->ready = true;
-		}
+		struct slob_heap **node = &slob_node_heaps[numa_node_id()];
+
+		h = *node ? *node : (*node = slob_heap_new());
 	} else if ((h = slob_free_heaps)) {
 		slob_free_heaps = h->next_free;
 		t->slob_heap = h;
-	} else {
-		h = kmem_os.mmap(NULL, ALIGN_UP(sizeof(*h), PAGE_SIZE), PROT_READ | PROT_WRITE,
-				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (h == MAP_FAILED)
-			h = NULL;
-		else {
-			slob_heap_init(h);
-			t->slob_heap = h;
-		}
+	} else if ((h = slob_heap_new())) {
+		t->slob_heap = h;
 	}
 	pthread_mutex_unlock(&slob_heaps_lock);
 	return h;

@@ -455,6 +455,41 @@ Test(slob, an_exiting_thread_gives_its_cache_and_empty_areas_back)
 	cr_assert_eq(usage_unflushed().area_bytes, 0, "an idle pool keeps no empty area");
 }
 
+static pthread_key_t late_key;
+static void *late_block;
+
+/* Runs after kmem's own exit hook: its key was made first (kmem_init). */
+static void late_destructor(void *arg)
+{
+	(void)arg;
+	late_block = kmem_malloc(1000);
+}
+
+static void *malloc_then_exit_late(void *arg)
+{
+	(void)arg;
+	kmem_free(kmem_malloc(100));    /* kmem's thread state and exit hook */
+	pthread_setspecific(late_key, (void *)1);
+	return NULL;
+}
+
+Test(slob, a_thread_past_its_exit_hook_takes_its_nodes_heap)
+{
+	pthread_t t;
+	unsigned long heaps = usage_unflushed().heaps;
+
+	cr_assert_eq(pthread_key_create(&late_key, late_destructor), 0);
+	cr_assert_eq(pthread_create(&t, NULL, malloc_then_exit_late, NULL), 0);
+	cr_assert_eq(pthread_join(t, NULL), 0);
+	cr_assert_not_null(late_block);
+	cr_assert_not_null(slob_area_of(late_block));
+	cr_assert_eq(usage_unflushed().heaps, heaps + 1, "the node's heap, made for it");
+	cr_assert_eq(usage_unflushed().blocks, 1);
+	kmem_free(late_block);
+	cr_assert_eq(usage_unflushed().blocks, 0);
+	cr_assert_eq(usage_unflushed().area_bytes, 0);
+}
+
 static atomic_bool churn_stop;
 
 static void *churn_blocks(void *arg)
