@@ -5,6 +5,7 @@
  * their slabs, bad frees, other threads' frees, a heap passing from an
  * exited thread to the next, and fork.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
@@ -293,6 +294,43 @@ Test(slob, realloc_and_calloc)
 	for (int i = 0; i < 5000; i++)
 		cr_assert_eq(q[i], 0, "byte %d", i);
 	kmem_free(q);
+}
+
+/* The arena full of 64 KiB blocks: medium requests take what is left in
+ * the heap's area, then one that needs a new area falls back to its
+ * class's slabs and fails with ENOMEM when they cannot grow either; the
+ * blocks in use keep their contents, and memory given back makes the
+ * same request succeed. */
+Test(slob, no_memory_for_an_area_is_enomem_and_nothing_lost)
+{
+	enum { MAX_BLOCKS = 512 * 1024 / 64, MEDIUM = 16 };
+	static void *big[MAX_BLOCKS];
+	unsigned char *keep = kmem_malloc(1000), *medium[MEDIUM];
+	int n = 0, m = 0;
+
+	memset(keep, 0x3c, 1000);
+	while (n < MAX_BLOCKS && (big[n] = kmem_malloc(64 * 1024)))
+		n++;
+	cr_assert_lt(n, MAX_BLOCKS, "KMEM_LIMIT=512M ran out before %d blocks", MAX_BLOCKS);
+	errno = 0;
+	while (m < MEDIUM && (medium[m] = kmem_malloc(8192))) {
+		cr_assert_eq(slob_area_of(medium[m]), slob_area_of(keep), "keep's area");
+		m++;
+	}
+	cr_assert_lt(m, MEDIUM, "the area filled up");
+	cr_assert_eq(errno, ENOMEM);
+	for (int i = 0; i < 1000; i++)
+		cr_assert_eq(keep[i], 0x3c);
+	for (int i = 0; i < n; i++)
+		kmem_free(big[i]);
+	medium[m] = kmem_malloc(8192);
+	cr_assert_not_null(medium[m]);
+	cr_assert_not_null(slob_area_of(medium[m]), "a new area");
+	cr_assert_neq(slob_area_of(medium[m]), slob_area_of(keep));
+	for (int i = 0; i <= m; i++)
+		kmem_free(medium[i]);
+	kmem_free(keep);
+	cr_assert_eq(usage().blocks, 0);
 }
 
 /* ---- bad frees ---------------------------------------------------------- */
