@@ -248,7 +248,7 @@ static __attribute__((noinline)) void *calloc_slow(size_t n, size_t size)
 
 		return p ? memset(p, 0, bytes) : NULL;
 	}
-	void *p = NULL;
+	void *p;
 
 	if (slob_wanted(bytes) &&
 	    (p = slob_calloc_class(kmalloc_caches[kmalloc_index(bytes)])))

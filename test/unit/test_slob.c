@@ -29,22 +29,19 @@ static void setup(void)
 
 TestSuite(slob, .init = setup);
 
-/* The heap's totals, with the thread's cached blocks (slob_free) freed. */
-static struct slob_usage usage(void)
-{
-	struct slob_usage u;
-
-	slob_cache_flush_current();
-	slob_get_usage(&u);
-	return u;
-}
-
 static struct slob_usage usage_unflushed(void)
 {
 	struct slob_usage u;
 
 	slob_get_usage(&u);
 	return u;
+}
+
+/* The heap's totals, with the thread's cached blocks (slob_free) freed. */
+static struct slob_usage usage(void)
+{
+	slob_cache_flush_current();
+	return usage_unflushed();
 }
 
 static bool is_slab_object(const void *p)
