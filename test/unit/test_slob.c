@@ -85,9 +85,12 @@ Test(slob, blocks_are_aligned_sized_and_keep_their_contents)
 		cr_assert_not_null(p[i]);
 		cr_assert_eq((uintptr_t)p[i] % 16, 0);
 		cr_assert_geq(kmem_malloc_usable_size(p[i]), len[i]);
-		/* its class's size, a remainder too small to split on top */
-		cr_assert_geq(kmem_malloc_usable_size(p[i]), kmalloc_sizes[kmalloc_index(len[i])]);
-		cr_assert_lt(kmem_malloc_usable_size(p[i]), kmalloc_sizes[kmalloc_index(len[i])] + 32);
+		/* its class's size, or a cached block's a class or two up (at
+		 * most a quarter more), and a remainder too small to split */
+		size_t class = kmalloc_sizes[kmalloc_index(len[i])];
+
+		cr_assert_geq(kmem_malloc_usable_size(p[i]), class);
+		cr_assert_lt(kmem_malloc_usable_size(p[i]), class + class / 4 + 32);
 		memset(p[i], i & 0xff, kmem_malloc_usable_size(p[i]));
 		if (i % 3 == 2) {       /* holes, so later blocks reuse space */
 			kmem_free(p[i - 1]);
@@ -191,6 +194,40 @@ Test(slob, the_owners_frees_wait_in_a_bounded_cache_for_their_class)
 	for (int i = 3; i >= 0; i--)
 		cr_assert_eq(kmem_malloc(1000), p[i], "the first four, last in first out");
 	cr_assert_eq(usage().cached_bytes, 0);
+}
+
+Test(slob, a_miss_takes_a_cached_block_a_class_or_two_up)
+{
+	unsigned int c = kmalloc_index(600);
+	size_t size = kmalloc_sizes[c];
+	void *up1, *up2, *far, *q;
+
+	cr_assert_leq(kmalloc_sizes[c + 2], size + size / 4);
+	up2 = kmem_malloc(kmalloc_sizes[c + 2]);
+	up1 = kmem_malloc(kmalloc_sizes[c + 1]);
+	far = kmem_malloc(4000);
+	cr_assert_gt(kmalloc_sizes[kmalloc_index(4000)], kmalloc_sizes[kmalloc_index(3000)] * 5 / 4);
+	kmem_free(up2);
+	kmem_free(up1);
+	kmem_free(far);
+	/* the nearest class first, and the block keeps its class */
+	q = kmem_malloc(600);
+	cr_assert_eq(q, up1);
+	cr_assert_eq(kmem_malloc_usable_size(q), kmalloc_sizes[c + 1]);
+	cr_assert_eq(kmem_malloc(600), up2);
+	kmem_free(up2);
+	kmem_free(q);
+	cr_assert_eq(kmem_malloc(kmalloc_sizes[c + 2]), up2, "freed back into its own class");
+	/* more than a quarter bigger: left where it is */
+	q = kmem_malloc(3000);
+	cr_assert_neq(q, far);
+	cr_assert_eq(usage_unflushed().cached_bytes, kmalloc_sizes[kmalloc_index(4000)] + 16 +
+						     kmalloc_sizes[c + 1] + 16);
+	cr_assert_eq(kmem_malloc(4000), far);
+	/* the last class has no class above it to look at */
+	q = kmem_malloc(KMALLOC_MAX_CACHE_SIZE);
+	cr_assert_not_null(slob_area_of(q));
+	cr_assert_eq(kmem_malloc_usable_size(q), KMALLOC_MAX_CACHE_SIZE);
 }
 
 Test(slob, a_request_the_bins_cannot_serve_empties_the_cache_first)
