@@ -7,6 +7,7 @@
  *   KMEM_PCP_BATCH   pages moved between pcp and buddy       (from the zone)
  *   KMEM_PCP_RAMP    halvings of both a new thread starts at (4; 0..8)
  *   KMEM_SLOB_MIN    malloc above it (to 8 KiB) to the medium heap; 0 off (512)
+ *   KMEM_PARK_BYTES  a thread's frees parked per slab cache; 0 off (64K)
  *   KMEM_DEBUG_VM    0/1, no/yes, false/true, off/on         (0)
  *   KMEM_DECAY_MS    idle milliseconds before free memory goes back (200)
  *   KMEM_RETAIN      free bytes a zone keeps resident        (4M)
@@ -35,6 +36,7 @@ static const struct kmem_config kmem_config_defaults = {
 	.pcp_ramp = 4,
 	.malloc_borrow = 6,
 	.slob_min = 512,
+	.park_bytes = 64UL << 10,
 	.debug_vm = false,
 	.decay_ms = 200,
 	.retain = 4UL << 20,
@@ -288,6 +290,7 @@ int kmem_config_init(void)
 	rejected += read_count("KMEM_MALLOC_BORROW", MALLOC_BORROW_MAX,
 			       "not a number of classes from 0 to 8", &c->malloc_borrow);
 	rejected += read_size("KMEM_SLOB_MIN", &c->slob_min);
+	rejected += read_size("KMEM_PARK_BYTES", &c->park_bytes);
 	rejected += read_bool("KMEM_DEBUG_VM", &c->debug_vm);
 	rejected += read_ms("KMEM_DECAY_MS", &c->decay_ms);
 	rejected += read_size("KMEM_RETAIN", &c->retain);

@@ -51,6 +51,7 @@ struct kmem_config {
 	int pcp_ramp;                 /* KMEM_PCP_RAMP: a new thread's halvings of both */
 	int malloc_borrow;            /* KMEM_MALLOC_BORROW: classes up malloc may borrow from */
 	unsigned long slob_min;       /* KMEM_SLOB_MIN: malloc above it to the medium heap; 0: off */
+	unsigned long park_bytes;     /* KMEM_PARK_BYTES: owner frees parked per cache; 0: off */
 	bool debug_vm;                /* KMEM_DEBUG_VM */
 	unsigned long decay_ms;       /* KMEM_DECAY_MS: idle time before free memory goes back */
 	unsigned long retain;         /* KMEM_RETAIN: free bytes a zone keeps resident */

@@ -55,6 +55,7 @@ static void *slab_alloc_node(struct kmem_cache *s, gfp_t gfp, int nid)
 		obj = c->freelist;
 		if (likely(obj != NULL)) {
 			c->freelist = get_freepointer(s, obj);
+			park_budget_give(&c->park_budget);
 			if (unlikely(gfp & __GFP_ZERO))
 				slab_alloc_zero(s, obj, c->fresh);
 			return obj;

@@ -275,6 +275,7 @@ EXPORT void *SYM(calloc)(size_t n, size_t size)
 
 		if (likely(obj != NULL)) {
 			c->freelist = *(void **)obj;
+			park_budget_give(&c->park_budget);
 			if (c->fresh)
 				*(void **)obj = NULL;
 			else

@@ -141,6 +141,7 @@ struct kmem_cache_cpu {
 	unsigned int nr_partial;
 	bool fresh;                     /* freelist objects are zero but their free pointer */
 	bool slob_busy;                 /* malloc: this class uses its slabs (slob.c) */
+	int16_t park_budget;            /* owner frees freelist still takes (slab_free_fast) */
 };
 
 /* Smallest order whose block holds size bytes. */

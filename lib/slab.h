@@ -9,9 +9,10 @@
  * States of a slab (mm/slub.c calls the first "frozen"):
  *   active         slab_owner = T, c->slab of T's kmem_cache_cpu; its free
  *                  objects are on c->freelist (what malloc pops) and,
- *                  once T frees into it, on slab->freelist, which becomes
- *                  c->freelist when that runs dry.  inuse counts every
- *                  object not on slab->freelist, uncarved ones included
+ *                  once T frees into it past its park budget, on
+ *                  slab->freelist, which becomes c->freelist when that
+ *                  runs dry.  inuse counts every object not on
+ *                  slab->freelist, uncarved ones included
  *   thread-partial slab_owner = T, on T's c->partial queue (FIFO), free
  *                  objects on slab->freelist.  A slab T ran dry waits
  *                  there too, with none yet ("dry", not counted against
@@ -26,11 +27,13 @@
  *                  remote_free: a slab given up with nothing free (its
  *                  thread exited, shrank the cache, or overflowed its queue)
  * In every state but active, inuse counts the objects that are neither on
- * slab->freelist nor uncarved.  Uncarved objects ([carved, objects)) are
+ * slab->freelist nor uncarved: T's frees parked on its c->freelist count
+ * as in use (slab_free_fast).  Uncarved objects ([carved, objects)) are
  * free objects no list holds yet: a slab's freelist is built a page at a
  * time (carve_objects in slub.c), so memory the program has not used is
  * never written and its pages are never faulted in.
- * Frees by T into any slab T owns go on slab->freelist and touch no atomic.  Frees by any other
+ * Frees by T into any slab T owns go on c->freelist (parked) or
+ * slab->freelist and touch no atomic.  Frees by any other
  * thread into an owned or full slab push onto slab->remote_free with one
  * compare-and-swap; the one
  * that finds SLAB_REMOTE_FULL set adopts the slab into its own
@@ -66,6 +69,12 @@ typedef unsigned int slab_flags_t;
 #define SINGLE_THREAD_DRY_PAGES 512
 /* Objects a slab holds at least, below SLUB_MAX_ORDER (slub.c: calculate_order) */
 #define SLUB_MIN_OBJECTS      16
+/* Owner frees parked on c->freelist beyond its pops: at most this many
+ * objects of a cache, and KMEM_PARK_BYTES (slab_free_fast). */
+#define CPU_PARK_OBJECTS      256
+/* park_max with KMEM_PARK_BYTES=0: the budget pops add to stays below
+ * zero, as no slab holds this many objects. */
+#define CPU_PARK_OFF          (-16384)
 /* A thread's remote-free batch per kmalloc cache: at most this many
  * objects, and this many bytes (slub.c: remote_batch_add). */
 #define REMOTE_BATCH_MAX      32
@@ -93,6 +102,8 @@ struct kmem_cache {
 	gfp_t allocflags;               /* gfp for new slabs */
 	unsigned int slab_mask;         /* slab bytes - 1: slabs are aligned buddy blocks */
 	uint64_t slot_magic;            /* ceil(2^64 / size): is an offset a multiple of size? */
+	int park_max;                   /* owner frees c->freelist takes beyond its pops */
+	unsigned int cpu_offset;        /* of the kmem_cache_cpu in struct kmem_thread */
 
 	/* Slow path and bookkeeping. */
 	unsigned int min_partial;       /* node-partial slabs kept when empty */
@@ -174,6 +185,33 @@ static inline struct kmem_cache_cpu *thread_cpu_slab(struct kmem_thread *t,
 						     const struct kmem_cache *s)
 {
 	return &t->cpu_slab[s->id];
+}
+
+/*
+ * --*budget < 0?  One decrement and a branch on its sign, where GCC makes
+ * a 16-bit read-modify-write that a test follows a load, a subtract and
+ * a store: two instructions of every free (slab_free_fast).
+ */
+static inline __attribute__((always_inline)) bool park_budget_take(int16_t *budget)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__asm__ goto("subw $1, %0\n\tjs %l[spent]" : "+m"(*budget) : : "cc" : spent);
+	return false;
+spent:
+	return true;
+#else
+	return --*budget < 0;
+#endif
+}
+
+/* ++*budget, as one instruction (malloc's pops; GCC would make it three). */
+static inline __attribute__((always_inline)) void park_budget_give(int16_t *budget)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__asm__("addw $1, %0" : "+m"(*budget) : : "cc");
+#else
+	++*budget;
+#endif
 }
 
 static inline void *get_freepointer(const struct kmem_cache *s, void *obj)
@@ -275,23 +313,46 @@ static inline struct page *compound_head_of(const void *addr)
 }
 
 /*
- * Free fast path: an object of any slab the thread owns (active,
- * thread-partial or dry) goes on that slab's own freelist, as mimalloc's
- * local_free does.  Free never has to tell the active slab from the
- * others, so it reads nothing of the thread's kmem_cache_cpu and takes no
- * data-dependent branch; malloc finds the active slab's frees when
- * c->freelist runs dry (cpu_slab_take_owner_frees).  The one double free
- * this sees cheaply - the object already at the head of the list - stops
- * the program.  A free that empties the slab calls slab_emptied, which
- * decides whether to give it back.  t is always kmem_current: a thread past
- * its exit hook runs on kmem_thread_dead, which owns no slab, so an owner
- * test needs no uses_lists test beside it.  slab_fresh needs no clearing:
- * it is 0 in every slab a thread owns (activation and adoption clear it).
+ * Free fast path, for an object of any slab the thread owns (active,
+ * thread-partial or dry).  It is parked: pushed onto c->freelist, the
+ * list malloc pops, whatever slab it is of, and still counted in use by
+ * its slab.  That is the kernel's percpu sheaves (6.18) in list form: a
+ * thread that frees at random among many slabs of a class (a hash table,
+ * a tree) gets its frees back at once, where sending each to its own slab
+ * left c->freelist a few objects long after each refill, and each refill
+ * was a branch malloc mispredicted (bench/alloc_bench threads-1: 19%
+ * faster).  c->park_budget bounds it: park_max more frees than pops since
+ * c->freelist was last refilled (KMEM_PARK_BYTES of a cache, at most
+ * CPU_PARK_OBJECTS), past which a free goes on its slab's own freelist,
+ * as mimalloc's local_free does; malloc finds the active slab's there
+ * when c->freelist runs dry (cpu_slab_take_owner_frees), and a free that
+ * empties a slab calls slab_emptied, which decides whether to give it
+ * back.  Parked objects go back to their slabs when the thread gives up
+ * its active slab (deactivate_slab: exit, shrink, malloc_trim).  The one
+ * double free this sees cheaply - the object already at the head of the
+ * list it joins - stops the program.  t is always kmem_current: a thread
+ * past its exit hook runs on kmem_thread_dead, which owns no slab, so an
+ * owner test needs no uses_lists test beside it.  slab_fresh needs no
+ * clearing: it is 0 in every slab a thread owns (activation and adoption
+ * clear it); c->fresh does, as a parked object is not zero.
  */
 static inline bool slab_free_fast(struct kmem_thread *t, struct kmem_cache *s,
 				  struct page *slab, void *obj)
 {
 	if (likely(slab->slab_owner == t)) {
+		struct kmem_cache_cpu *c = (struct kmem_cache_cpu *)((char *)t + s->cpu_offset);
+
+		if (likely(!park_budget_take(&c->park_budget))) {
+			if (unlikely(obj == c->freelist)) {
+				slab_free_fast_double(s, obj);
+				return true;
+			}
+			set_freepointer(s, obj, c->freelist);
+			c->freelist = obj;
+			c->fresh = false;
+			return true;
+		}
+		c->park_budget++;
 		if (unlikely(obj == slab->freelist)) {
 			slab_free_fast_double(s, obj);
 			return true;
@@ -322,6 +383,7 @@ static inline void *cpu_slab_take_owner_frees(struct kmem_cache_cpu *c)
 	slab->inuse = slab->objects;
 	c->fresh = false;
 	c->freelist = list;
+	c->park_budget = (int16_t)slab->slab_cache->park_max;
 	return list;
 }
 
@@ -338,6 +400,7 @@ static inline __attribute__((always_inline)) void *kmalloc_cpu_pop(struct kmem_c
 	if (unlikely(!obj) && unlikely(!(obj = cpu_slab_take_owner_frees(c))))
 		return NULL;
 	c->freelist = *(void **)obj;
+	park_budget_give(&c->park_budget);
 	return obj;
 }
 

@@ -162,6 +162,8 @@ struct kmem_cache *__kmem_cache_create(const char *name, unsigned int size,
 	if (calculate_sizes(s) || init_kmem_cache_nodes(s))
 		return NULL;
 	s->id = nr_cache_ids++;
+	s->cpu_offset = (unsigned int)(offsetof(struct kmem_thread, cpu_slab) +
+				       s->id * sizeof(struct kmem_cache_cpu));
 	slab_cache_by_id[s->id] = s;
 	list_add_tail(&s->list, &slab_caches);
 	return s;

@@ -8,8 +8,10 @@
  *  - A thread changes the freelist and inuse of a slab only while it owns
  *    the slab; every other thread only pushes onto remote_free (CAS).
  *  - slab->inuse counts objects allocated or on another thread's remote
- *    list; for the active slab it counts c->freelist's objects as well
- *    (they are the thread's), and is settled when the slab is deactivated.
+ *    list, or parked on its owner's c->freelist; for the active slab it
+ *    counts c->freelist's objects as well (they are the thread's), and is
+ *    settled when the slab is deactivated, which sends every parked
+ *    object back to its own slab.
  *  - A slab a thread ran dry stays the thread's, queued on its partial
  *    list, until the thread exits or shrinks the cache or the queue
  *    overflows; only then can it become full.
@@ -95,6 +97,8 @@ int calculate_sizes(struct kmem_cache *s)
 		return -1;
 	s->size = size;
 	s->slot_magic = UINT64_MAX / size + 1;
+	s->park_max = kmem_config.park_bytes ?
+		(int)MIN(CPU_PARK_OBJECTS, MAX(1UL, kmem_config.park_bytes / size)) : CPU_PARK_OFF;
 	s->order = calculate_order(size);
 	s->slab_mask = (PAGE_SIZE << s->order) - 1;
 	s->objects = order_objects(s->order, size);
@@ -261,6 +265,7 @@ static inline bool cpu_slab_carve(struct kmem_cache *s, struct kmem_cache_cpu *c
 		return false;
 	c->freelist = carve_objects(s, c->slab);
 	c->fresh = slab_carves_zeroed(s, c->slab);
+	c->park_budget = (int16_t)s->park_max;
 	return c->freelist != NULL;
 }
 
@@ -289,6 +294,7 @@ static void activate_slab(struct kmem_cache *s, struct kmem_cache_cpu *c,
 	c->fresh = slab->slab_fresh && !rlist;
 	slab->slab_fresh = 0;
 	c->freelist = slab->freelist;
+	c->park_budget = (int16_t)s->park_max;
 	slab->freelist = NULL;
 	c->slab = slab;
 	if (!c->freelist)
@@ -321,15 +327,6 @@ static void del_node_partial(struct kmem_cache_node *n, struct page *slab)
 	slab->slab_state = 0;
 }
 
-static unsigned int freelist_count(struct kmem_cache *s, void *list)
-{
-	unsigned int n = 0;
-
-	for (; list; list = get_freepointer(s, list))
-		n++;
-	return n;
-}
-
 /*
  * Give up ownership of a slab the thread no longer allocates from: it
  * becomes full (no list), node-partial, or is freed when nothing in it is
@@ -357,21 +354,46 @@ static void unfreeze_slab(struct kmem_cache *s, struct page *slab)
 	add_node_partial(s, slab);
 }
 
-static void deactivate_slab(struct kmem_cache *s, struct kmem_cache_cpu *c)
+static void free_chain(struct kmem_cache *s, struct page *slab, void *head, void *tail,
+		       unsigned int cnt, struct kmem_thread *t);
+
+/*
+ * Thread t gives up its active slab of s: c->freelist's objects go back to
+ * their slabs.  Those of the active slab join its owner frees; the owner
+ * frees parked among them (slab_free_fast) may be of any slab t owned,
+ * and go back, a run of one slab at a time, as a free of them would.
+ */
+static void deactivate_slab(struct kmem_cache *s, struct kmem_cache_cpu *c,
+			    struct kmem_thread *t)
 {
 	struct page *slab = c->slab;
+	void *list = c->freelist;
 
+	c->freelist = NULL;
+	c->park_budget = (int16_t)s->park_max;
+	/* uncarved objects stay uncarved, free and out of inuse */
+	if (slab)
+		slab->inuse = (uint16_t)(slab->inuse - slab_uncarved(slab));
+	while (list) {
+		struct page *run = compound_head_of(list);
+		void *head = list, *tail = list, *next;
+		unsigned int cnt = 1;
+
+		while ((next = get_freepointer(s, tail)) && compound_head_of(next) == run) {
+			tail = next;
+			cnt++;
+		}
+		list = next;
+		if (run == slab) {
+			slab->inuse = (uint16_t)(slab->inuse - cnt);
+			set_freepointer(s, tail, slab->freelist);
+			slab->freelist = head;
+		} else {
+			free_chain(s, run, head, tail, cnt, t);
+		}
+	}
 	if (!slab)
 		return;
-	/* c->freelist joins the owner's frees already on slab->freelist;
-	 * uncarved objects stay uncarved, free and out of inuse */
-	slab->inuse = (uint16_t)(slab->inuse - slab_uncarved(slab));
-	if (c->freelist) {
-		slab->inuse = (uint16_t)(slab->inuse - freelist_count(s, c->freelist));
-		set_freepointer(s, freelist_tail(s, c->freelist), slab->freelist);
-		slab->freelist = c->freelist;
-	}
-	c->freelist = NULL;
 	c->slab = NULL;
 	unfreeze_slab(s, slab);
 }
@@ -722,8 +744,11 @@ static void *__slab_alloc_slowpath(struct kmem_cache *s, gfp_t gfp, int nid, boo
 	c = thread_cpu_slab(t, s);
 	cpu_partial_init(c);
 	slab = c->slab;
-	if (slab && nid != NUMA_NO_NODE && slab_nid(slab) != nid) {
-		deactivate_slab(s, c);
+	if (nid != NUMA_NO_NODE &&
+	    ((slab && slab_nid(slab) != nid) ||
+	     /* parked frees may be of any node's slab */
+	     (c->freelist && slab_nid(compound_head_of(c->freelist)) != nid))) {
+		deactivate_slab(s, c, t);
 	} else if (slab && !c->freelist) {
 		unsigned int remote = 0;
 		void *rlist;
@@ -735,6 +760,7 @@ static void *__slab_alloc_slowpath(struct kmem_cache *s, gfp_t gfp, int nid, boo
 		if (rlist) {
 			c->freelist = rlist;
 			c->fresh = false;
+			c->park_budget = (int16_t)s->park_max;
 			goto pop;
 		}
 		/* frees first: carving faults in memory not used before */
@@ -763,12 +789,13 @@ activate:
 	activate_slab(s, c, slab, t);
 	if (unlikely(!c->freelist)) {
 		/* Everything in it was in use after all: try again. */
-		deactivate_slab(s, c);
+		deactivate_slab(s, c, t);
 		return __slab_alloc_slowpath(s, gfp, nid, borrow);
 	}
 pop:
 	obj = c->freelist;
 	c->freelist = get_freepointer(s, obj);
+	park_budget_give(&c->park_budget);
 	return obj;
 }
 
@@ -1044,7 +1071,7 @@ void slab_flush_thread(struct kmem_thread *t)
 		/* first: a batch may make a full slab ours, queued below */
 		if (id < KMALLOC_NR_CACHES && t->remote[id].slab)
 			remote_batch_flush(s, t, &t->remote[id]);
-		deactivate_slab(s, c);
+		deactivate_slab(s, c, t);
 		if (c->partial.next) {
 			list_for_each_entry_safe(slab, next, &c->partial, slab_list) {
 				cpu_partial_del(c, slab);
@@ -1121,7 +1148,7 @@ int __kmem_cache_shrink(struct kmem_cache *s)
 
 		if (s->remote_batch && t->remote[s->id].slab)
 			remote_batch_flush(s, t, &t->remote[s->id]);
-		deactivate_slab(s, c);
+		deactivate_slab(s, c, t);
 		if (c->partial.next) {
 			list_for_each_entry_safe(slab, next, &c->partial, slab_list) {
 				cpu_partial_del(c, slab);

@@ -825,7 +825,8 @@ Test(kmalloc, kfree_in_a_tail_page_checks_the_object)
 	cr_assert_eq(slab->slab_cache, kmalloc_caches[kmalloc_index(700)]);
 	cr_assert_eq(ksize(p), 704);
 	kfree(p);
-	cr_assert_eq(slab->freelist, p, "the owner's free goes on the slab's own list");
+	cr_assert_eq(thread_cpu_slab(kmem_current, slab->slab_cache)->freelist, p,
+		     "the owner's free is parked on its thread's freelist");
 	expect_death(kfree_tail_interior, (void *)(uintptr_t)16,
 		     "not the start of an object of cache kmalloc-704");
 	expect_death(kfree_tail_interior, (void *)(uintptr_t)703,

@@ -29,6 +29,19 @@ static void setup(void)
 
 TestSuite(slab, .init = setup);
 
+/*
+ * The tests of what a slab does when the owner's frees empty it or run
+ * it dry: with parking off, so that those frees reach the slab at once
+ * instead of waiting on the thread's freelist (slab_free_fast).
+ */
+static void setup_unparked(void)
+{
+	kmem_test_init("KMEM_LIMIT=128M", "KMEM_HUGEPAGES=off", "KMEM_DEBUG_VM=1",
+		       "KMEM_PARK_BYTES=0", NULL);
+}
+
+TestSuite(slab_unparked, .init = setup_unparked);
+
 /* ---- helpers ------------------------------------------------------------ */
 
 static struct kmem_cache *mkcache(const char *name, unsigned int size)
@@ -1229,7 +1242,7 @@ Test(slab, remote_frees_come_back_when_the_freelist_runs_dry)
  * owner's frees into it stay local, other threads' frees gather on its
  * remote list, and both come back when the queue reaches it again.
  */
-Test(slab, dry_slab_stays_with_its_thread)
+Test(slab_unparked, dry_slab_stays_with_its_thread)
 {
 	struct kmem_cache *s = mkcache("dry", 256);
 	unsigned int per = objects_per_slab(s);   /* leaves one fresh active slab */
@@ -2062,6 +2075,119 @@ Test(slab, double_free_aborts_naming_the_cache)
 	expect_death(double_free_remote, NULL, "dfree-remote");
 }
 
+/*
+ * The owner's frees wait on its freelist for the cache (parked), whatever
+ * slab they are of, and malloc takes them back last in first out; past
+ * park_max more frees than pops since the freelist was refilled, they go
+ * to their slabs.  A shrink (or the thread's exit) gives the parked ones
+ * back to their slabs, which empty and go.
+ */
+Test(slab, the_owners_frees_are_parked_on_its_freelist_up_to_a_bound)
+{
+	struct kmem_cache *s = mkcache("park", 2048);
+	unsigned int per = objects_per_slab(s), n = 3 * per;
+	struct kmem_cache_cpu *c = thread_cpu_slab(kmem_current, s);
+	void **objs = calloc(n, sizeof(void *));
+	struct page *first;
+	int budget;
+
+	cr_assert_eq(s->park_max, 32, "64 KiB of 2 KiB objects");
+	cr_assert_not_null(objs);
+	for (unsigned int i = 0; i < n; i++)
+		objs[i] = kmem_cache_alloc(s, GFP_KERNEL);
+	first = compound_head_of(objs[0]);
+	cr_assert_neq(first, c->slab, "the first slab is no longer the active one");
+	cr_assert_eq(first->inuse, per);
+
+	/* a free into another slab of the thread's waits on c->freelist */
+	kmem_cache_free(s, objs[0]);
+	cr_assert_eq(c->freelist, objs[0]);
+	cr_assert_null(first->freelist);
+	cr_assert_eq(first->inuse, per, "parked: still in use for its slab");
+	cr_assert_eq(kmem_cache_alloc(s, GFP_KERNEL), objs[0], "taken back first");
+
+	/* the budget: then frees reach their slabs */
+	budget = c->park_budget;
+	cr_assert_gt(budget, 0);
+	cr_assert_leq(budget, (int)per + s->park_max);
+	for (int i = 0; i < budget; i++)
+		kmem_cache_free(s, objs[i]);
+	cr_assert_eq(c->freelist, objs[budget - 1]);
+	kmem_cache_free(s, objs[budget]);
+	cr_assert_eq(compound_head_of(objs[budget])->freelist, objs[budget],
+		     "past the budget: onto its slab's own list");
+	cr_assert_eq(c->freelist, objs[budget - 1]);
+	for (unsigned int i = (unsigned int)budget + 1; i < n; i++)
+		kmem_cache_free(s, objs[i]);
+
+	/* everything free: a shrink gives the parked objects back, slabs go */
+	cr_assert_eq(free_objects(s), (unsigned long)cache_objects(s));
+	kmem_cache_shrink(s);
+	cr_assert_null(c->freelist);
+	cr_assert_eq(cache_slabs(s), 0, "every slab emptied and went back");
+	kmem_cache_destroy(s);
+	free(objs);
+}
+
+static void *park_and_exit(void *arg)
+{
+	struct kmem_cache *s = arg;
+	void *o[40];
+
+	for (int i = 0; i < 40; i++)
+		o[i] = kmem_cache_alloc(s, GFP_KERNEL);
+	for (int i = 0; i < 40; i++)
+		kmem_cache_free(s, o[i]);
+	cr_assert_not_null(thread_cpu_slab(kmem_current, s)->freelist);
+	return NULL;
+}
+
+Test(slab, parked_frees_go_back_to_their_slabs_when_the_thread_exits)
+{
+	struct kmem_cache *s = mkcache("park-exit", 2048);
+
+	run_thread(park_and_exit, s);
+	cr_assert_eq(free_objects(s), (unsigned long)cache_objects(s), "nothing counted in use");
+	kmem_cache_shrink(s);
+	cr_assert_eq(cache_slabs(s), 0);
+	kmem_cache_destroy(s);
+}
+
+static void double_free_parked(void *arg)
+{
+	struct kmem_cache *s = mkcache("dfree-parked", 2048);
+	unsigned int per = objects_per_slab(s);
+	void *o[64];
+
+	(void)arg;
+	for (unsigned int i = 0; i <= per; i++)
+		o[i] = kmem_cache_alloc(s, GFP_KERNEL);
+	kmem_cache_free(s, o[0]);       /* parked: not the active slab's */
+	kmem_cache_free(s, o[0]);
+}
+
+Test(slab, double_free_of_a_parked_object_aborts)
+{
+	expect_death(double_free_parked, NULL, "double free");
+}
+
+/* kzalloc of an object parked among fresh ones zeroes it. */
+Test(slab, zalloc_after_a_parked_free_zeroes_it)
+{
+	struct kmem_cache *s = mkcache("park-zero", 256);
+	char *o = kmem_cache_alloc(s, GFP_KERNEL), *z;
+
+	cr_assert(thread_cpu_slab(kmem_current, s)->fresh, "fresh carve");
+	memset(o, 0xa5, 256);
+	kmem_cache_free(s, o);
+	z = kmem_cache_zalloc(s, GFP_KERNEL);
+	cr_assert_eq(z, o);
+	for (int i = 0; i < 256; i++)
+		cr_assert_eq(z[i], 0, "byte %d", i);
+	kmem_cache_free(s, z);
+	kmem_cache_destroy(s);
+}
+
 static void free_interior(void *arg)
 {
 	struct kmem_cache *s = mkcache("interior", 64);
@@ -2681,7 +2807,7 @@ Test(slab, offset_check_agrees_with_division_at_every_offset)
  * back to the page allocator when the queue holds other slabs, though
  * none of them is counted: nothing else would ever drain it.
  */
-Test(slab, a_single_thread_gives_back_a_dry_slab_it_empties)
+Test(slab_unparked, a_single_thread_gives_back_a_dry_slab_it_empties)
 {
 	struct kmem_cache *s = mkcache("dry-empty", 256);
 	unsigned int per = objects_per_slab(s);
@@ -2798,7 +2924,7 @@ static bool kept_empty(struct kmem_thread *t, struct page *slab)
 	return false;
 }
 
-Test(slab, a_slab_that_empties_is_kept_for_the_next_swing)
+Test(slab_unparked, a_slab_that_empties_is_kept_for_the_next_swing)
 {
 	struct kmem_cache *s = mkcache("swing", 256);
 	unsigned int per = objects_per_slab(s);
@@ -2829,7 +2955,7 @@ Test(slab, a_slab_that_empties_is_kept_for_the_next_swing)
  * or KEPT_EMPTY_PAGES pages, the oldest kept slabs go back, whatever
  * their cache.
  */
-Test(slab, the_empty_slabs_a_thread_keeps_are_bounded_oldest_first)
+Test(slab_unparked, the_empty_slabs_a_thread_keeps_are_bounded_oldest_first)
 {
 	enum { NCACHES = KEPT_EMPTY_SLOTS + 1 };
 	struct kmem_cache *small[NCACHES], *big = mkcache("kept-big", 4096);
@@ -2899,7 +3025,7 @@ static void *keep_and_exit(void *arg)
 	return NULL;
 }
 
-Test(slab, a_thread_exiting_with_kept_empty_slabs_gives_them_up)
+Test(slab_unparked, a_thread_exiting_with_kept_empty_slabs_gives_them_up)
 {
 	struct kmem_cache *s = mkcache("kept-exit", 256);
 
