@@ -76,6 +76,23 @@ static unsigned int calculate_order(unsigned int size)
 }
 
 /*
+ * Bytes of frees a thread parks for a cache of size-byte objects
+ * (slab_free_fast): KMEM_PARK_BYTES, a quarter of it above 512 bytes.
+ * Those classes have few objects per thread (malloc's go to the medium
+ * heap until they are busy) in slabs of 4 or 8 pages, and what is parked
+ * stays with a thread that goes idle: an idle pool of 32 threads that
+ * had freed 512 blocks of 1000 bytes each kept 13.3 MiB with 64 KiB
+ * parked, 10.9 with 16 KiB, 10.7 with none (alloc_bench pool 32 1000,
+ * medians of 5).
+ */
+static unsigned long park_bytes(unsigned int size)
+{
+	unsigned long bytes = kmem_config.park_bytes;
+
+	return (size > 512 ? bytes / 4 : bytes) / size;
+}
+
+/*
  * mm/slub.c: calculate_sizes - the one place an object's layout is
  * decided.  The free pointer lives in the first word of a free object,
  * except for caches with a constructor, whose objects keep their state
@@ -97,8 +114,8 @@ int calculate_sizes(struct kmem_cache *s)
 		return -1;
 	s->size = size;
 	s->slot_magic = UINT64_MAX / size + 1;
-	s->park_max = kmem_config.park_bytes ?
-		(int)MIN(CPU_PARK_OBJECTS, MAX(1UL, kmem_config.park_bytes / size)) : CPU_PARK_OFF;
+	s->park_max = kmem_config.park_bytes ? (int)MIN(CPU_PARK_OBJECTS, MAX(1UL, park_bytes(size)))
+					     : CPU_PARK_OFF;
 	s->order = calculate_order(size);
 	s->slab_mask = (PAGE_SIZE << s->order) - 1;
 	s->objects = order_objects(s->order, size);

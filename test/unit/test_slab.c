@@ -2091,7 +2091,8 @@ Test(slab, the_owners_frees_are_parked_on_its_freelist_up_to_a_bound)
 	struct page *first;
 	int budget;
 
-	cr_assert_eq(s->park_max, 32, "64 KiB of 2 KiB objects");
+	cr_assert_eq(s->park_max, 8, "a quarter of 64 KiB, of 2 KiB objects");
+	cr_assert_eq(mkcache("park-small", 256)->park_max, 256, "64 KiB, at most 256 objects");
 	cr_assert_not_null(objs);
 	for (unsigned int i = 0; i < n; i++)
 		objs[i] = kmem_cache_alloc(s, GFP_KERNEL);
