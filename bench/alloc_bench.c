@@ -34,6 +34,12 @@
  *       sizes (16..512, 1/32 up to 8 KiB).  The total is fixed, so on 2
  *       cores 2 threads ideally take half the time of 1, and 4 or 8 the
  *       same as 2.
+ *   alloc_bench window SIZE STEPS
+ *       (not one of bench/run's rows) one thread, a window of 512 live
+ *       objects of SIZE bytes (0: threads' random sizes): STEPS times a
+ *       random one is freed and a new one takes its place, as in a hash
+ *       table or a tree, so frees land at random among a class's slabs
+ *       or pages.
  *   alloc_bench pool THREADS SIZE
  *       an idle thread pool (not one of bench/run's rows): each thread
  *       4 times mallocs 512 objects of SIZE bytes and frees them, then
@@ -394,6 +400,30 @@ static void *work_thread(void *arg)
 	return NULL;
 }
 
+static uint64_t run_window(size_t size, long steps)
+{
+	enum { WIN = 512 };
+	void **win = calloc(WIN, sizeof(void *));
+	uint64_t rng = 0x9e3779b97f4a7c15ULL, h = 0;
+
+	if (!win)
+		die("calloc failed");
+	if (size && size < 16)
+		size = 16;
+	for (long i = 0; i < steps; i++) {
+		int k = (int)(rng_next(&rng) % WIN);
+
+		if (win[k])
+			h += obj_free(win[k]);
+		win[k] = obj_new(size ? size : rand_size(&rng, 512, 32, 8192), (uint64_t)i);
+	}
+	for (int k = 0; k < WIN; k++)
+		if (win[k])
+			h += obj_free(win[k]);
+	free(win);
+	return h;
+}
+
 /* Start fn on each of st[0..n-1]; join_workers waits for them, adds up
  * their h and frees st and the thread ids. */
 static pthread_t *start_workers(int n, void *(*fn)(void *), struct work_state *st)
@@ -515,6 +545,8 @@ int main(int argc, char **argv)
 		h = run_churn(arg(argc, argv, 2), arg(argc, argv, 3), arg(argc, argv, 4));
 	else if (!strcmp(m, "threads"))
 		h = run_threads(arg(argc, argv, 2), arg(argc, argv, 3));
+	else if (!strcmp(m, "window"))
+		h = run_window((size_t)arg(argc, argv, 2), arg(argc, argv, 3));
 	else if (!strcmp(m, "pool"))
 		h = run_pool(arg(argc, argv, 2), arg(argc, argv, 3));
 	else

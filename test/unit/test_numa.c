@@ -21,6 +21,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "helpers.h"
+#include "slab.h"
 
 #define SEC 1024UL                      /* pages per 4 MiB section */
 #define DMA_END 4096UL                  /* 16 MiB */
@@ -433,6 +434,58 @@ Test(numa_alloc, four_nodes_pinned_threads_allocate_locally)
 	numa_init("4node", "128M");
 	check_pinned(1, 1);
 	check_pinned(0, 0);
+}
+
+/*
+ * A thread's frees wait on its freelist whatever slab they are of
+ * (parked, slab.h: slab_free_fast), so a kmalloc_node for one node must
+ * not pop a parked object of another node's slab.
+ */
+struct park_node {
+	int setaff_rc;
+	int first_nid, parked_nid, got_nid;
+};
+
+static void *park_then_kmalloc_node(void *arg)
+{
+	enum { N = 200 };
+	struct park_node *p = arg;
+	void *objs[N], *other;
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	p->setaff_rc = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	if (p->setaff_rc)
+		return NULL;
+	/* node 0's slabs; the first ones ran dry and wait on the thread's queue */
+	for (int i = 0; i < N; i++)
+		objs[i] = kmalloc(200, GFP_KERNEL);
+	p->first_nid = page_to_nid(virt_to_page(objs[0]));
+	/* a node-1 slab becomes the active one, then a node-0 object is parked */
+	other = kmalloc_node(200, GFP_KERNEL, 1);
+	kfree(objs[0]);
+	p->parked_nid = page_to_nid(virt_to_page(thread_cpu_slab(kmem_current,
+		kmalloc_caches[kmalloc_index(200)])->freelist));
+	p->got_nid = page_to_nid(virt_to_page(objs[0] = kmalloc_node(200, GFP_KERNEL, 1)));
+	kfree(other);
+	for (int i = 0; i < N; i++)
+		kfree(objs[i]);
+	return NULL;
+}
+
+Test(numa_alloc, kmalloc_node_takes_no_parked_free_of_another_node)
+{
+	struct park_node p = { 0 };
+	pthread_t th;
+
+	numa_init("2node", "64M");
+	cr_assert_eq(pthread_create(&th, NULL, park_then_kmalloc_node, &p), 0);
+	cr_assert_eq(pthread_join(th, NULL), 0);
+	cr_assert_eq(p.setaff_rc, 0, "cannot pin a thread to cpu 0");
+	cr_assert_eq(p.first_nid, 0);
+	cr_assert_eq(p.parked_nid, 0, "the parked free heads the list");
+	cr_assert_eq(p.got_nid, 1);
 }
 
 /* One thread moved from cpu 0 to cpu 1 follows its CPU's node, though its
