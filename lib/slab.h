@@ -214,6 +214,19 @@ static inline __attribute__((always_inline)) void park_budget_give(int16_t *budg
 #endif
 }
 
+/*
+ * c->freelist becomes list, whose objects read as zero but their free
+ * pointer if fresh.  Every refill goes through here: it starts the park
+ * budget afresh (slab_free_fast).
+ */
+static inline void cpu_freelist_refill(struct kmem_cache_cpu *c, const struct kmem_cache *s,
+				       void *list, bool fresh)
+{
+	c->freelist = list;
+	c->fresh = fresh;
+	c->park_budget = (int16_t)s->park_max;
+}
+
 static inline void *get_freepointer(const struct kmem_cache *s, void *obj)
 {
 	return *(void **)((char *)obj + s->offset);
@@ -352,7 +365,7 @@ static inline bool slab_free_fast(struct kmem_thread *t, struct kmem_cache *s,
 			c->fresh = false;
 			return true;
 		}
-		c->park_budget++;
+		park_budget_give(&c->park_budget);     /* spent: undo the take */
 		if (unlikely(obj == slab->freelist)) {
 			slab_free_fast_double(s, obj);
 			return true;
@@ -381,9 +394,7 @@ static inline void *cpu_slab_take_owner_frees(struct kmem_cache_cpu *c)
 		return NULL;
 	slab->freelist = NULL;
 	slab->inuse = slab->objects;
-	c->fresh = false;
-	c->freelist = list;
-	c->park_budget = (int16_t)slab->slab_cache->park_max;
+	cpu_freelist_refill(c, slab->slab_cache, list, false);
 	return list;
 }
 

@@ -280,9 +280,7 @@ static inline bool cpu_slab_carve(struct kmem_cache *s, struct kmem_cache_cpu *c
 {
 	if (likely(!slab_uncarved(c->slab)))
 		return false;
-	c->freelist = carve_objects(s, c->slab);
-	c->fresh = slab_carves_zeroed(s, c->slab);
-	c->park_budget = (int16_t)s->park_max;
+	cpu_freelist_refill(c, s, carve_objects(s, c->slab), slab_carves_zeroed(s, c->slab));
 	return c->freelist != NULL;
 }
 
@@ -308,10 +306,8 @@ static void activate_slab(struct kmem_cache *s, struct kmem_cache_cpu *c,
 	slab->slab_owner = t;
 	slab->slab_state = 0;
 	slab->inuse = slab->objects;
-	c->fresh = slab->slab_fresh && !rlist;
+	cpu_freelist_refill(c, s, slab->freelist, slab->slab_fresh && !rlist);
 	slab->slab_fresh = 0;
-	c->freelist = slab->freelist;
-	c->park_budget = (int16_t)s->park_max;
 	slab->freelist = NULL;
 	c->slab = slab;
 	if (!c->freelist)
@@ -775,9 +771,7 @@ static void *__slab_alloc_slowpath(struct kmem_cache *s, gfp_t gfp, int nid, boo
 		rlist = collect_remote(s, slab, &remote);
 
 		if (rlist) {
-			c->freelist = rlist;
-			c->fresh = false;
-			c->park_budget = (int16_t)s->park_max;
+			cpu_freelist_refill(c, s, rlist, false);
 			goto pop;
 		}
 		/* frees first: carving faults in memory not used before */
