@@ -172,7 +172,28 @@ static __attribute__((noinline)) void *carve_objects(struct kmem_cache *s, struc
 	unsigned int offset = s->offset;
 	char *tail = start + (size_t)(last - 1) * size;
 
-	for (p = start + (size_t)first * size; p < tail; p += size)
+	/* Four links a round: the compare and branch were two of the five
+	 * instructions per object (bench/program-costs: python3 and perl
+	 * carve 2.6 and 4.6 M instructions' worth). */
+	p = start + (size_t)first * size;
+	if ((size_t)(tail - p) >= 4 * size) {
+		char *last_round = tail - 4 * size;
+
+		do {
+			/* the empty asm keeps each address one add from the last:
+			 * GCC's rewrite as p + k * size took more registers
+			 * and moves than it saved */
+#pragma GCC unroll 4
+			for (int k = 0; k < 4; k++) {
+				char *next = p + size;
+
+				__asm__("" : "+r"(next));
+				*(void **)(p + offset) = next;
+				p = next;
+			}
+		} while (p <= last_round);
+	}
+	for (; p < tail; p += size)
 		*(void **)(p + offset) = p + size;
 	*(void **)(tail + offset) = NULL;
 	slab_set_carved(s, slab, last);
