@@ -609,7 +609,7 @@ _Noreturn void kfree_bad(const void *p, const char *caller)
 			struct kmem_cache *s = page->slab_cache;
 			uint32_t off = (uint32_t)((const char *)p - (const char *)slab_address(page));
 
-			if (slab_offset_starts_slot(s, off) && off / s->size < page->objects)
+			if (slab_offset_index(s, off) < page->objects)
 				kmem_panic("%s(): invalid pointer %p: object of cache %s never allocated",
 					   caller, p, s->name);
 			kmem_panic("%s(): invalid pointer %p: not the start of an object of cache %s",
@@ -620,6 +620,25 @@ _Noreturn void kfree_bad(const void *p, const char *caller)
 				   caller, p);
 	}
 	kmem_panic("%s(): invalid pointer %p", caller, p);
+}
+
+void kfree_arena_not_owned(const void *p, uintptr_t pa, struct page *page, const char *caller)
+{
+	struct kmem_cache *s;
+
+	/* PG_slab is set on a slab's head page only */
+	if (page->flags & PG_slab) {
+		s = page->slab_cache;
+		if (likely(slab_pa_valid(s, page, pa))) {
+			slab_free_slowpath(s, page, (void *)p);
+			return;
+		}
+	} else if ((page->flags & PG_large) && !(pa & (PAGE_SIZE - 1))) {
+		/* a kmalloc_large block: PG_large is on its head page only */
+		kfree_large(page);
+		return;
+	}
+	__kfree(p, caller);
 }
 
 /* __kfree for everything but a medium block. */

@@ -223,8 +223,7 @@ EXPORT void SYM(free)(void *p)
 	uintptr_t pa = __pa(p);
 
 	if (likely((pa >> PAGE_SHIFT) < max_pfn)) {
-		if (unlikely(!kfree_arena_fast(p, pa)))
-			__kfree(p, "free");
+		kfree_arena(p, pa, "free");
 		return;
 	}
 	if (!p)

@@ -13,7 +13,6 @@
  *                hold the distance back to the head's descriptor
  *   order        order of the block this page heads (buddy, pcp, allocated, slab)
  *   migratetype  the free list a free block sits on
- *   carved_end   slab head only: bytes of the slab carved so far
  *   buddy/pcp:   lru (free list link), private
  *   slab:        slab_list, slab_cache, freelist, remote_free, slab_owner,
  *                inuse, objects, carved (see slub.c)
@@ -23,7 +22,11 @@
  * descriptor and mem_map is committed only where pages are used.
  * Only the head page of a block carries state; the other pages of a free
  * or allocated block have no PG_* bit set, which is how freeing an
- * interior page is detected.  The one exception, a slab's tail pages,
+ * interior page is detected.  slab_owner is non-NULL only on the head of
+ * a live slab: no other layout reaches its bytes (checked below), a
+ * new slab starts with NULL and free_slab clears it, which lets the
+ * free path test ownership before PG_slab (kmalloc.h).  The one
+ * exception to state on the head only, a slab's tail pages,
  * have PG_tail and their distance to the head, set and cleared together
  * (allocate_slab, free_slab): every other page reads zero there, so the
  * free path finds a slab's head with arithmetic and no branch.
@@ -31,6 +34,7 @@
 #ifndef KMEM_MM_TYPES_H
 #define KMEM_MM_TYPES_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
 #include <assert.h>
@@ -81,7 +85,7 @@ struct page {
 	uint32_t flags;
 	uint8_t order;
 	uint8_t migratetype;
-	uint16_t carved_end;            /* slab head: carved * size, free's bound (slab.h) */
+	uint16_t reserved16;            /* free for a use */
 	union {
 		struct {                        /* buddy and pcp lists */
 			struct list_head lru;
@@ -105,6 +109,11 @@ struct page {
 		};
 	};
 };
+
+static_assert(offsetof(struct page, slab_owner) >= offsetof(struct page, private) +
+	      sizeof(unsigned long) && offsetof(struct page, slab_owner) >=
+	      offsetof(struct page, large_size) + sizeof(size_t),
+	      "slab_owner shares its bytes with no other layout");
 
 #define STRUCT_PAGE_SHIFT 6
 static_assert(sizeof(struct page) == 1u << STRUCT_PAGE_SHIFT, "struct page must stay one cache line");

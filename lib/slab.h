@@ -101,7 +101,8 @@ struct kmem_cache {
 	void (*ctor)(void *);
 	gfp_t allocflags;               /* gfp for new slabs */
 	unsigned int slab_mask;         /* slab bytes - 1: slabs are aligned buddy blocks */
-	uint64_t slot_magic;            /* ceil(2^64 / size): is an offset a multiple of size? */
+	uint32_t slot_inverse;          /* of size's odd factor, mod 2^32 (slab_offset_index) */
+	unsigned int slot_shift;        /* size's trailing zero bits */
 	int park_max;                   /* owner frees c->freelist takes beyond its pops */
 	unsigned int cpu_offset;        /* of the kmem_cache_cpu in struct kmem_thread */
 
@@ -249,38 +250,44 @@ static inline unsigned int slab_uncarved(const struct page *slab)
 }
 
 /*
- * Does an object slot start at off (bytes from the slab's start)?  The
- * test of Lemire, Kaser and Kurz: off * ceil(2^64 / size) wraps below
- * that magic exactly when size divides off, for any off below 2^32.  One
- * multiply and no index.
+ * off / size when size divides off; otherwise a number above
+ * UINT32_MAX / size, so above any slab's object count.  The divisibility
+ * test of Granlund and Montgomery (Hacker's Delight, 10-17): off times
+ * the inverse of size's odd factor, modulo 2^32, rotated right by size's
+ * trailing zero bits, which is exactly the quotient when there is no
+ * remainder.  One multiply, one rotate, no division; for any off below
+ * 2^32.
  */
-static inline bool slab_offset_starts_slot(const struct kmem_cache *s, uint32_t off)
+static inline uint32_t slab_offset_index(const struct kmem_cache *s, uint32_t off)
 {
-	return (uint64_t)off * s->slot_magic < s->slot_magic;
+	uint32_t x = off * s->slot_inverse;
+	unsigned int k = s->slot_shift;
+
+	return (x >> k) | (x << (-k & 31));
 }
 
 /*
  * Is off (bytes from the slab's start, below its size) the start of an
- * object that was ever handed out?  The carved_end bound rejects uncarved
- * objects, and with them the leftover after the last object; it sits in
- * the descriptor's cache line that free reads anyway, and is tested first
- * so that the multiply may consume off.
+ * object that was ever handed out?  One compare of slab_offset_index
+ * with the carved count rejects an offset inside an object, an
+ * uncarved object and the leftover after the last object alike.
  */
 static inline bool slab_offset_valid(const struct kmem_cache *s, const struct page *slab,
 				     uint32_t off)
 {
-	return off < slab->carved_end && slab_offset_starts_slot(s, off);
+	return slab_offset_index(s, off) < slab->carved;
 }
 
-static_assert((PAGE_SIZE << SLUB_MAX_ORDER) <= UINT16_MAX, "carved_end holds a slab's size");
-static_assert(offsetof(struct kmem_cache, slot_magic) < 64, "free reads one line of kmem_cache");
+static_assert((PAGE_SIZE << SLUB_MAX_ORDER) <= 65536,
+	      "slab_offset_index: UINT32_MAX / size is above any object count");
+static_assert(offsetof(struct kmem_cache, slot_inverse) < 64, "free reads one line of kmem_cache");
+static_assert(offsetof(struct kmem_cache, slot_shift) < 64, "free reads one line of kmem_cache");
 static_assert(offsetof(struct kmem_cache, slab_mask) < 64, "free reads one line of kmem_cache");
 
 /* Objects [0, n) of slab are carved. */
-static inline void slab_set_carved(const struct kmem_cache *s, struct page *slab, unsigned int n)
+static inline void slab_set_carved(struct page *slab, unsigned int n)
 {
 	slab->carved = (uint16_t)n;
-	slab->carved_end = (uint16_t)(n * s->size);
 }
 
 /* Is obj the start of an object of slab that was ever handed out? */
@@ -349,31 +356,38 @@ static inline struct page *compound_head_of(const void *addr)
  * clearing: it is 0 in every slab a thread owns (activation and adoption
  * clear it); c->fresh does, as a parked object is not zero.
  */
+static inline __attribute__((always_inline)) void
+slab_free_owned(struct kmem_thread *t, struct kmem_cache *s, struct page *slab, void *obj)
+{
+	struct kmem_cache_cpu *c = (struct kmem_cache_cpu *)((char *)t + s->cpu_offset);
+
+	if (likely(!park_budget_take(&c->park_budget))) {
+		if (unlikely(obj == c->freelist)) {
+			slab_free_fast_double(s, obj);
+			return;
+		}
+		set_freepointer(s, obj, c->freelist);
+		c->freelist = obj;
+		c->fresh = false;
+		return;
+	}
+	park_budget_give(&c->park_budget);     /* spent: undo the take */
+	if (unlikely(obj == slab->freelist)) {
+		slab_free_fast_double(s, obj);
+		return;
+	}
+	set_freepointer(s, obj, slab->freelist);
+	slab->freelist = obj;
+	if (unlikely(--slab->inuse == 0))
+		slab_emptied(s, slab);
+}
+
+/* slab_free_owned if the thread owns slab; false if not. */
 static inline bool slab_free_fast(struct kmem_thread *t, struct kmem_cache *s,
 				  struct page *slab, void *obj)
 {
 	if (likely(slab->slab_owner == t)) {
-		struct kmem_cache_cpu *c = (struct kmem_cache_cpu *)((char *)t + s->cpu_offset);
-
-		if (likely(!park_budget_take(&c->park_budget))) {
-			if (unlikely(obj == c->freelist)) {
-				slab_free_fast_double(s, obj);
-				return true;
-			}
-			set_freepointer(s, obj, c->freelist);
-			c->freelist = obj;
-			c->fresh = false;
-			return true;
-		}
-		park_budget_give(&c->park_budget);     /* spent: undo the take */
-		if (unlikely(obj == slab->freelist)) {
-			slab_free_fast_double(s, obj);
-			return true;
-		}
-		set_freepointer(s, obj, slab->freelist);
-		slab->freelist = obj;
-		if (unlikely(--slab->inuse == 0))
-			slab_emptied(s, slab);
+		slab_free_owned(t, s, slab, obj);
 		return true;
 	}
 	return false;

@@ -113,7 +113,12 @@ int calculate_sizes(struct kmem_cache *s)
 	if (size > (PAGE_SIZE << SLUB_MAX_ORDER))
 		return -1;
 	s->size = size;
-	s->slot_magic = UINT64_MAX / size + 1;
+	s->slot_shift = (unsigned int)__builtin_ctz(size);
+	s->slot_inverse = size >> s->slot_shift;
+	/* Newton's iteration: each step doubles the low bits that are right,
+	 * from the 3 of an odd number's own square */
+	for (int i = 0; i < 4; i++)
+		s->slot_inverse *= 2 - (size >> s->slot_shift) * s->slot_inverse;
 	s->park_max = kmem_config.park_bytes ? (int)MIN(CPU_PARK_OBJECTS, MAX(1UL, park_bytes(size)))
 					     : CPU_PARK_OFF;
 	s->order = calculate_order(size);
@@ -196,7 +201,7 @@ static __attribute__((noinline)) void *carve_objects(struct kmem_cache *s, struc
 	for (; p < tail; p += size)
 		*(void **)(p + offset) = p + size;
 	*(void **)(tail + offset) = NULL;
-	slab_set_carved(s, slab, last);
+	slab_set_carved(slab, last);
 	return start + (size_t)first * size;
 }
 
@@ -227,7 +232,7 @@ static struct page *allocate_slab(struct kmem_cache *s, gfp_t gfp, int nid)
 	slab->slab_state = 0;
 	atomic_store_explicit(&slab->remote_free, 0, memory_order_relaxed);
 	INIT_LIST_HEAD(&slab->slab_list);
-	slab_set_carved(s, slab, 0);
+	slab_set_carved(slab, 0);
 	slab->freelist = carve_objects(s, slab);
 	atomic_fetch_add_explicit(&get_node(s, slab_nid(slab))->nr_slabs, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&get_node(s, slab_nid(slab))->total_objects, s->objects,

@@ -2767,9 +2767,9 @@ Test(slab, a_batch_into_a_slab_whose_owner_exited_is_adopted)
 }
 
 /*
- * free's exact-object check against plain division, at every offset of
- * a slab, for every kmalloc size and some odd ones, with the slab carved
- * to several points.
+ * free's exact-object check, and the index it computes, against plain
+ * division, at every offset of a slab, for every kmalloc size and some
+ * odd ones, with the slab carved to several points.
  */
 Test(slab, offset_check_agrees_with_division_at_every_offset)
 {
@@ -2790,13 +2790,18 @@ Test(slab, offset_check_agrees_with_division_at_every_offset)
 		memset(&slab, 0, sizeof(slab));
 		slab.objects = (uint16_t)s->objects;
 		for (unsigned int carved = 0; carved <= s->objects; carved += MAX(1u, s->objects / 3)) {
-			slab_set_carved(s, &slab, carved);
+			slab_set_carved(&slab, carved);
 			for (uint32_t off = 0; off < bytes; off++) {
 				bool want = off % s->size == 0 && off / s->size < carved;
 
 				if (slab_offset_valid(s, &slab, off) != want)
 					cr_assert_fail("size %u (stride %u), carved %u, offset %u: %d",
 						       sizes[i], s->size, carved, off, !want);
+				/* the quotient, or past any object count */
+				if (off % s->size == 0 ? slab_offset_index(s, off) != off / s->size
+						       : slab_offset_index(s, off) <= 65535)
+					cr_assert_fail("size %u (stride %u), offset %u: index %u",
+						       sizes[i], s->size, off, slab_offset_index(s, off));
 			}
 		}
 		kmem_cache_destroy(s);
