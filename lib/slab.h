@@ -366,7 +366,8 @@ slab_free_owned(struct kmem_thread *t, struct kmem_cache *s, struct page *slab, 
 			slab_free_fast_double(s, obj);
 			return;
 		}
-		set_freepointer(s, obj, c->freelist);
+		/* offset 0: only caches without a constructor park (park_max) */
+		*(void **)obj = c->freelist;
 		c->freelist = obj;
 		c->fresh = false;
 		return;

@@ -119,8 +119,12 @@ int calculate_sizes(struct kmem_cache *s)
 	 * from the 3 of an odd number's own square */
 	for (int i = 0; i < 4; i++)
 		s->slot_inverse *= 2 - (size >> s->slot_shift) * s->slot_inverse;
-	s->park_max = kmem_config.park_bytes ? (int)MIN(CPU_PARK_OBJECTS, MAX(1UL, park_bytes(size)))
-					     : CPU_PARK_OFF;
+	/* A cache with a constructor parks nothing: the park path links
+	 * through an object's first word (slab_free_owned), theirs must
+	 * keep its state. */
+	s->park_max = kmem_config.park_bytes && !s->ctor
+			      ? (int)MIN(CPU_PARK_OBJECTS, MAX(1UL, park_bytes(size)))
+			      : CPU_PARK_OFF;
 	s->order = calculate_order(size);
 	s->slab_mask = (PAGE_SIZE << s->order) - 1;
 	s->objects = order_objects(s->order, size);

@@ -2154,6 +2154,37 @@ Test(slab, parked_frees_go_back_to_their_slabs_when_the_thread_exits)
 	kmem_cache_destroy(s);
 }
 
+/* A constructor's state stays in a free object: its cache parks
+ * nothing, since a parked object is linked through its first word. */
+static void stamp_ctor(void *p)
+{
+	memset(p, 0x5a, 64);
+}
+
+Test(slab, a_cache_with_a_constructor_parks_nothing)
+{
+	struct kmem_cache *s = kmem_cache_create("park-ctor", 64, 8, SLAB_NO_MERGE, stamp_ctor);
+	unsigned int per;
+	unsigned char *o[512];
+	struct page *first;
+
+	cr_assert_not_null(s);
+	cr_assert_lt(s->park_max, 0, "parking off");
+	per = objects_per_slab(s);
+	cr_assert_lt(per, ARRAY_SIZE(o));
+	for (unsigned int i = 0; i <= per; i++)
+		o[i] = kmem_cache_alloc(s, GFP_KERNEL);
+	first = compound_head_of(o[0]);
+	cr_assert_neq(first, thread_cpu_slab(kmem_current, s)->slab);
+	kmem_cache_free(s, o[0]);
+	cr_assert_eq(first->freelist, o[0], "freed into its slab, not parked");
+	for (int i = 0; i < 64; i++)
+		cr_assert_eq(o[0][i], 0x5a, "byte %d of the free object", i);
+	for (unsigned int i = 1; i <= per; i++)
+		kmem_cache_free(s, o[i]);
+	kmem_cache_destroy(s);
+}
+
 static void double_free_parked(void *arg)
 {
 	struct kmem_cache *s = mkcache("dfree-parked", 2048);
