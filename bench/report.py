@@ -233,17 +233,17 @@ def main():
         w("| %s | %s | `%s` |" % (b, DESCRIBE.get(b, ""), meta.get("cmd:" + b, "").replace("|", "\\|")))
     w("")
 
-    def cell(b, a, table):
+    def cell(b, a, table, digits=2):
         v = table.get((b, a))
         n = nfail.get((b, a), 0)
         if v is None:
             return "**FAIL**" if (b, a) in runs else "-"
-        s = fmt(v)
+        s = fmt(v, digits)
         if n:
             s += " (**%d failed**)" % n
         return s
 
-    def value_table(title, table, unit_note):
+    def value_table(title, table, unit_note, digits=2):
         w("### " + title)
         w("")
         w(unit_note)
@@ -252,14 +252,14 @@ def main():
         w("|---" * (len(ALLOCS) + 2) + "|")
         for b in benches:
             sp = statistics.median([spread[b, a] for a in ALLOCS if spread.get((b, a)) is not None] or [0])
-            w("| %s | %s | %s |" % (b, " | ".join(cell(b, a, table) for a in ALLOCS),
+            w("| %s | %s | %s |" % (b, " | ".join(cell(b, a, table, digits) for a in ALLOCS),
                                     "%.0f%%" % (100 * sp) if len(data) > len(benches) * len(ALLOCS) else "-"))
         gm = []
         for a in ALLOCS:
             vals = [table.get((b, a)) for b in benches]
             g = gmean(vals)
             n = sum(1 for v in vals if v)
-            gm.append(fmt(g) + ("" if n == len(benches) else " (%d of %d)" % (n, len(benches))))
+            gm.append(fmt(g, digits) + ("" if n == len(benches) else " (%d of %d)" % (n, len(benches))))
         w("| **geometric mean** | %s | |" % " | ".join("**%s**" % g for g in gm))
         w("")
 
@@ -291,7 +291,9 @@ def main():
 
     w("## Wall time")
     w("")
-    value_table("Median wall time (s)", med_t, "Seconds, median of %s runs; lower is better." % meta.get("reps", "?"))
+    value_table("Median wall time (s)", med_t,
+                "Seconds, median of %s runs (to 1 ms; redis: the client's /usr/bin/time, in 10 ms steps); "
+                "lower is better." % meta.get("reps", "?"), digits=3)
     tm = ratio_table("Wall time / mimalloc (below 1: faster than mimalloc)", med_t, "mimalloc")
     tg = ratio_table("Wall time / glibc (below 1: faster than glibc)", med_t, "glibc")
     if len(data) > len(benches) * len(ALLOCS):
