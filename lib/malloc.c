@@ -182,15 +182,15 @@ static __attribute__((noinline)) void *malloc_slow(size_t size, gfp_t gfp)
 	}
 	/* The thread's freelist for this class ran dry (or malloc's fast
 	 * path found kmem_thread_unset): straight to the slab slow path,
-	 * the one that may borrow for the classes that do (slub.c:
-	 * malloc_borrow_up), kmalloc's for the busy small ones. */
+	 * the one that may borrow for the classes that do (malloc_borrows),
+	 * kmalloc's for the others. */
 	if (likely(size <= KMALLOC_MAX_CACHE_SIZE)) {
 		struct kmem_cache *s = kmalloc_caches[kmalloc_index(size)];
 
 		if (slob_wanted(size) && (p = slob_alloc_class(s)))
 			return p;
-		p = size <= MALLOC_BORROW_MIN ? slab_alloc_slowpath(s, gfp, NUMA_NO_NODE)
-					      : malloc_alloc_slowpath(s, gfp);
+		p = malloc_borrows(size) ? malloc_alloc_slowpath(s, gfp)
+					 : slab_alloc_slowpath(s, gfp, NUMA_NO_NODE);
 	} else {
 		p = kmalloc_large_aligned(size, PAGE_SIZE, gfp, NUMA_NO_NODE);
 	}

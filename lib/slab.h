@@ -144,8 +144,8 @@ struct kmem_cache *__kmem_cache_create(const char *name, unsigned int size,
 /* slub.c */
 int calculate_sizes(struct kmem_cache *s);
 void *slab_alloc_slowpath(struct kmem_cache *s, gfp_t gfp, int nid);
-/* malloc's slow path for a kmalloc cache s above MALLOC_BORROW_MIN, which
- * may borrow (slub.c: malloc_borrow_up); malloc_slow sends no other here */
+/* malloc's slow path for a kmalloc cache s that may borrow (slob.h:
+ * malloc_borrows; slub.c: malloc_borrow_up); malloc_slow sends no other here */
 void *malloc_alloc_slowpath(struct kmem_cache *s, gfp_t gfp);
 void slab_free_slowpath(struct kmem_cache *s, struct page *slab, void *obj);
 void slab_flush_thread(struct kmem_thread *t);

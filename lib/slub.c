@@ -757,6 +757,9 @@ static void *slab_alloc_unowned(struct kmem_cache *s, gfp_t gfp, int nid)
  * the small classes are the busy ones.
  * kmalloc and kmem_cache_alloc never borrow: their object belongs to the
  * cache asked for, and kzalloc's zeroing goes by that cache's freshness.
+ * (Those figures are from before the medium heap, slob.c, which now
+ * serves the cold classes above 512 bytes; malloc borrows only for the
+ * classes it does not serve: slob.h, malloc_borrows.)
  */
 static void *malloc_borrow_up(struct kmem_thread *t, const struct kmem_cache *s)
 {

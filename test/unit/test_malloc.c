@@ -198,6 +198,32 @@ Test(malloc, no_borrowing_when_turned_off_for_small_classes_or_through_kmalloc)
 	cr_assert_eq(kmem_malloc(4000), b);
 }
 
+/* With the medium heap on, a class it serves borrows nothing even once it
+ * has gone to its slabs (busy); a class above MALLOC_BORROW_MIN that the
+ * heap does not serve (KMEM_SLOB_MIN above it) still borrows. */
+Test(malloc, only_classes_the_medium_heap_does_not_serve_borrow)
+{
+	unsigned int id = kmalloc_index(4000);
+	void *b, *q;
+
+	cr_assert_gt(kmem_config.slob_min, 0, "the medium heap is on by default");
+	kmem_free(kmem_malloc(16));     /* the thread's state */
+	/* busy in the heap's eyes: their mallocs go to the slabs */
+	thread_cpu_slab(kmem_current, kmalloc_caches[id])->slob_busy = true;
+	thread_cpu_slab(kmem_current, kmalloc_caches[id + 1])->slob_busy = true;
+	b = free_object_at_hand(id + 1);
+	q = kmem_malloc(4000);
+	cr_assert_neq(q, b, "a class the heap serves borrowed");
+	cr_assert_eq(slab_class_of(q), id);
+
+	kmem_config.slob_min = 4096;    /* the heap serves from 4097 bytes up */
+	b = free_object_at_hand(id + 1);
+	while (thread_cpu_slab(kmem_current, kmalloc_caches[id])->freelist)
+		cr_assert_not_null(kmem_malloc(4000));
+	q = kmem_malloc(4000);
+	cr_assert_eq(q, b, "a class below KMEM_SLOB_MIN did not borrow");
+}
+
 Test(malloc, realloc_keeps_contents_and_does_not_move_when_it_fits)
 {
 	unsigned char *p = kmem_malloc(100), *q;
