@@ -171,7 +171,8 @@ def main():
         ok = [(float(s), float(k)) for st, s, k, _ in rs if st == "ok" and s and k]
         cs = [float(c) for st, _, _, c in rs if st == "ok" and c]
         nfail[b, a] = len(rs) - len(ok)
-        # /usr/bin/time's %e, %U and %S have 0.01 s steps: a 0.00 counts as 0.005
+        # CPU times (and redis's wall time) are /usr/bin/time's, in 0.01 s
+        # steps: a 0.00 counts as 0.005
         if cs:
             med_c[b, a] = max(statistics.median(cs), 0.005)
         if ok:
@@ -303,7 +304,7 @@ def main():
         # is its least disturbed, so its ratios show what the medians blur.
         w("The short benchmarks' runs fall into a fast and a slow mode (up to 1.7x apart) on this machine, "
           "for every allocator alike, so a row's median can compare one allocator's fast mode with another's "
-          "slow one.  The same ratios from each allocator's fastest run (`/usr/bin/time` counts 0.01 s steps):")
+          "slow one.  The same ratios from each allocator's fastest run:")
         w("")
         tf = ratio_table("Wall time / mimalloc, fastest runs", min_t, "mimalloc")
     else:
