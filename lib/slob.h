@@ -19,14 +19,18 @@ struct slob_area;
  * checked that p is in the arena; in a section not online the descriptor
  * reads as zero (arena.c), so the answer there is NULL.
  */
-static inline struct slob_area *slob_area_of(const void *p)
+static inline struct slob_area *slob_area_of_pa(uintptr_t pa)
 {
-	uintptr_t pa = __pa(p);
 	const struct page *head = __pfn_to_page((pa >> PAGE_SHIFT) & ~(SLOB_AREA_PAGES - 1));
 
 	if (!(head->flags & PG_slob))
 		return NULL;
 	return (struct slob_area *)(arena_base + (pa & ~(SLOB_AREA_SIZE - 1)));
+}
+
+static inline struct slob_area *slob_area_of(const void *p)
+{
+	return slob_area_of_pa(__pa(p));
 }
 
 /* Does malloc's (or calloc's) request of size bytes go to the medium
