@@ -467,8 +467,7 @@ static __attribute__((noinline)) unsigned long __slob_free(struct slob_area *a, 
  * thread cannot read the owner's lists, and takes the cookie as proof
  * (user data equal to it by chance: one in 2^64).
  */
-#define SLOB_CACHE_DEPTH 4
-#define SLOB_CACHE_BYTES (32 * 1024)
+/* SLOB_CACHE_DEPTH and SLOB_CACHE_BYTES: slob.h */
 
 static_assert(KMALLOC_NR_CACHES <= 64, "busy_mask has a bit per class");
 

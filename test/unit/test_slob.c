@@ -196,6 +196,32 @@ Test(slob, the_owners_frees_wait_in_a_bounded_cache_for_their_class)
 	cr_assert_eq(usage().cached_bytes, 0);
 }
 
+/* SLOB_CACHE_BYTES bounds what waits over all classes: frees past it go
+ * back to the bins, and the cache fills to within a block of it. */
+Test(slob, the_owners_cache_is_bounded_in_bytes)
+{
+	enum { N = 48 };
+	void *p[N];
+	size_t most = 0;
+
+	/* three blocks of each of 16 classes from 4 KiB up: none goes busy */
+	for (int i = 0; i < N; i++) {
+		p[i] = kmem_malloc(4096 + 256 * (size_t)(i / 3));
+		cr_assert_not_null(slob_area_of(p[i]), "block %d", i);
+	}
+	for (int i = 0; i < N; i++) {
+		size_t block = kmem_malloc_usable_size(p[i]) + 16;
+
+		most = block > most ? block : most;
+		kmem_free(p[i]);
+	}
+	cr_assert_leq(usage_unflushed().cached_bytes, SLOB_CACHE_BYTES);
+	cr_assert_gt(usage_unflushed().cached_bytes, SLOB_CACHE_BYTES - most,
+		     "%zu bytes cached", usage_unflushed().cached_bytes);
+	slob_cache_flush_current();
+	cr_assert_eq(usage_unflushed().cached_bytes, 0);
+}
+
 Test(slob, a_miss_takes_a_cached_block_a_class_or_two_up)
 {
 	unsigned int c = kmalloc_index(600);
