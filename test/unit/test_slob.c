@@ -204,7 +204,8 @@ Test(slob, the_owners_cache_is_bounded_in_bytes)
 	void *p[N];
 	size_t most = 0;
 
-	/* three blocks of each of 16 classes from 4 KiB up: none goes busy */
+	/* 4 to 8 KiB: six blocks in each class from 4 KiB up, fewer than
+	 * make a class busy, and more bytes than the cache takes */
 	for (int i = 0; i < N; i++) {
 		p[i] = kmem_malloc(4096 + 256 * (size_t)(i / 3));
 		cr_assert_not_null(slob_area_of(p[i]), "block %d", i);
