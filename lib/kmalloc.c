@@ -54,8 +54,7 @@ static void *slab_alloc_node(struct kmem_cache *s, gfp_t gfp, int nid)
 		c = thread_cpu_slab(t, s);
 		obj = c->freelist;
 		if (likely(obj != NULL)) {
-			c->freelist = get_freepointer(s, obj);
-			park_budget_give(&c->park_budget);
+			cpu_freelist_popped(c, get_freepointer(s, obj));
 			if (unlikely(gfp & __GFP_ZERO))
 				slab_alloc_zero(s, obj, c->fresh);
 			return obj;

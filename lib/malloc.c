@@ -273,8 +273,7 @@ EXPORT void *SYM(calloc)(size_t n, size_t size)
 		void *obj = c->freelist;
 
 		if (likely(obj != NULL)) {
-			c->freelist = *(void **)obj;
-			park_budget_give(&c->park_budget);
+			cpu_freelist_popped(c, *(void **)obj);
 			if (c->fresh)
 				*(void **)obj = NULL;
 			else

@@ -215,6 +215,15 @@ static inline __attribute__((always_inline)) void park_budget_give(int16_t *budg
 #endif
 }
 
+/* An object was popped off c->freelist, which moves on to next: every
+ * pop gives the park budget one back (slab_free_owned). */
+static inline __attribute__((always_inline)) void cpu_freelist_popped(struct kmem_cache_cpu *c,
+								      void *next)
+{
+	c->freelist = next;
+	park_budget_give(&c->park_budget);
+}
+
 /*
  * c->freelist becomes list, whose objects read as zero but their free
  * pointer if fresh.  Every refill goes through here: it starts the park
@@ -425,8 +434,7 @@ static inline __attribute__((always_inline)) void *kmalloc_cpu_pop(struct kmem_c
 
 	if (unlikely(!obj) && unlikely(!(obj = cpu_slab_take_owner_frees(c))))
 		return NULL;
-	c->freelist = *(void **)obj;
-	park_budget_give(&c->park_budget);
+	cpu_freelist_popped(c, *(void **)obj);
 	return obj;
 }
 

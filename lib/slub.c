@@ -412,8 +412,7 @@ static void deactivate_slab(struct kmem_cache *s, struct kmem_cache_cpu *c,
 	struct page *slab = c->slab;
 	void *list = c->freelist;
 
-	c->freelist = NULL;
-	c->park_budget = (int16_t)s->park_max;
+	cpu_freelist_refill(c, s, NULL, false);
 	/* uncarved objects stay uncarved, free and out of inuse */
 	if (slab)
 		slab->inuse = (uint16_t)(slab->inuse - slab_uncarved(slab));
@@ -838,8 +837,7 @@ activate:
 	}
 pop:
 	obj = c->freelist;
-	c->freelist = get_freepointer(s, obj);
-	park_budget_give(&c->park_budget);
+	cpu_freelist_popped(c, get_freepointer(s, obj));
 	return obj;
 }
 
