@@ -630,7 +630,8 @@ void kfree_arena_not_owned(const void *p, uintptr_t pa, struct page *page, const
 	if (page->flags & PG_slab) {
 		s = page->slab_cache;
 		if (likely(slab_pa_valid(s, page, pa))) {
-			slab_free_slowpath(s, page, (void *)p);
+			if (!slab_free_remote_batched(kmem_current, s, page, (void *)p))
+				slab_free_slowpath(s, page, (void *)p);
 			return;
 		}
 	} else if ((page->flags & PG_large) && !(pa & (PAGE_SIZE - 1))) {

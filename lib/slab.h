@@ -110,6 +110,7 @@ struct kmem_cache {
 	unsigned int min_partial;       /* node-partial slabs kept when empty */
 	unsigned int cpu_partial_slabs; /* thread-partial slabs kept per thread */
 	unsigned int remote_batch;      /* remote frees a thread gathers per slab; 0: none */
+	unsigned int remote_offset;     /* of the remote_batch in struct kmem_thread; 0: none */
 	int refcount;                   /* > 1: merged caches share this one */
 	char name[32];
 	/* Caches merged into this one, ALIAS_NAMES_SIZE bytes from the first
@@ -401,6 +402,37 @@ static inline bool slab_free_fast(struct kmem_thread *t, struct kmem_cache *s,
 		return true;
 	}
 	return false;
+}
+
+/*
+ * A free into a slab another thread owns, when the calling thread's
+ * remote batch for the cache (slub.c: remote_batch_add) is gathering that
+ * slab's frees and has room for one more: the object joins the batch, with
+ * no call, no lock and no atomic.  false for anything else, which
+ * slab_free_slowpath sorts out, a double free at the batch's head
+ * included.  b->slab == slab is the whole test of the slab's state: a
+ * batch opens only on a slab another thread owns, by a thread with lists
+ * (kmem_thread_unset and kmem_thread_dead never open one), and its
+ * objects count in the slab's inuse, so the slab cannot be freed and
+ * reused while it is open.  Should the slab have been given up since,
+ * the object waits in the batch as those before it do.
+ */
+static inline __attribute__((always_inline)) bool
+slab_free_remote_batched(struct kmem_thread *t, const struct kmem_cache *s,
+			 const struct page *slab, void *obj)
+{
+	struct remote_batch *b;
+
+	if (unlikely(!s->remote_offset))
+		return false;
+	b = (struct remote_batch *)((char *)t + s->remote_offset);
+	if (unlikely(b->slab != slab) || unlikely(b->count + 1 >= s->remote_batch) ||
+	    unlikely(obj == b->head))
+		return false;
+	set_freepointer(s, obj, b->head);
+	b->head = obj;
+	b->count++;
+	return true;
 }
 
 /*

@@ -276,6 +276,8 @@ int kmem_slab_init(void)
 		/* only kmalloc caches batch remote frees: they are never destroyed */
 		kmalloc_caches[i]->remote_batch =
 			MIN(MAX(REMOTE_BATCH_BYTES / kmalloc_sizes[i], 1u), REMOTE_BATCH_MAX);
+		kmalloc_caches[i]->remote_offset =
+			(unsigned int)offsetof(struct kmem_thread, remote[i]);
 	}
 	pthread_mutex_unlock(&slab_mutex);
 	register_shrinker(slab_shrink_all);

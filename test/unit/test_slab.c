@@ -2798,6 +2798,68 @@ Test(slab, a_batch_into_a_slab_whose_owner_exited_is_adopted)
 }
 
 /*
+ * The same, with one more free into the slab after its owner has gone:
+ * it joins the open batch (slab_free_remote_batched), as the five before
+ * it wait there, instead of adopting the slab on its own.
+ */
+struct late_free_job {
+	struct owner_exit_job j;
+	unsigned int batched;
+	struct kmem_thread *owner_after;
+	uintptr_t remote_after;
+};
+
+static void *freer_frees_once_more(void *arg)
+{
+	struct late_free_job *l = arg;
+	struct page *a;
+
+	pthread_barrier_wait(&l->j.allocated);
+	for (int i = 0; i < 5; i++)
+		kfree(l->j.objs[i]);
+	pthread_barrier_wait(&l->j.batched);
+	pthread_barrier_wait(&l->j.owner_gone);
+	a = compound_head_of(l->j.objs[0]);
+	kfree(l->j.objs[5]);
+	l->batched = kmem_current->remote[l->j.s->id].count;
+	l->owner_after = a->slab_owner;
+	l->remote_after = atomic_load(&a->remote_free);
+	return NULL;
+}
+
+Test(slab, a_free_into_a_given_up_slab_joins_its_open_batch)
+{
+	struct late_free_job *l = calloc(1, sizeof(*l));
+	pthread_t owner, freer;
+	struct page *a;
+
+	cr_assert_not_null(l);
+	l->j.s = kmalloc_caches[kmalloc_index(64)];
+	pthread_barrier_init(&l->j.allocated, NULL, 2);
+	pthread_barrier_init(&l->j.batched, NULL, 2);
+	pthread_barrier_init(&l->j.owner_gone, NULL, 2);
+	cr_assert_eq(pthread_create(&owner, NULL, owner_allocates_then_exits, &l->j), 0);
+	cr_assert_eq(pthread_create(&freer, NULL, freer_frees_once_more, l), 0);
+	cr_assert_eq(pthread_join(owner, NULL), 0);
+	a = compound_head_of(l->j.objs[0]);
+	cr_assert_null(a->slab_owner);
+	pthread_barrier_wait(&l->j.owner_gone);
+	cr_assert_eq(pthread_join(freer, NULL), 0);
+	cr_assert_eq(l->batched, 6, "the late free did not join the batch");
+	cr_assert_null(l->owner_after, "the late free adopted the slab");
+	cr_assert_eq(l->remote_after, SLAB_REMOTE_FULL);
+	/* the freer's exit pushed all six: adopted, then given up */
+	cr_assert(on_node_partial(l->j.s, a));
+	cr_assert_eq(a->inuse, l->j.per - 6);
+	for (int i = 6; i < 200; i++)
+		kfree(l->j.objs[i]);
+	kmem_cache_shrink(l->j.s);
+	cr_assert_eq(live_objects(l->j.s), 0);
+	cr_assert_eq(kmem_check_all(), 0);
+	free(l);
+}
+
+/*
  * free's exact-object check, and the index it computes, against plain
  * division, at every offset of a slab, for every kmalloc size and some
  * odd ones, with the slab carved to several points.
