@@ -1039,7 +1039,9 @@ static void free_chain(struct kmem_cache *s, struct page *slab, void *head, void
  * malloc_trim).  A consumer freeing what one producer allocated, one slab
  * after another, then pays one atomic per batch instead of per object,
  * and the slab descriptor's line moves between the two caches once per
- * batch, as with tcmalloc's and snmalloc's remote caches.
+ * batch, as with tcmalloc's and snmalloc's remote caches.  A free that
+ * joins an open batch with room never comes here: kfree_arena_not_owned
+ * adds it inline (slab.h: slab_free_remote_batched).
  *
  * The cost is a delay: up to s->remote_batch objects per cache (at most
  * REMOTE_BATCH_BYTES) wait in a thread that stops freeing, until its next
