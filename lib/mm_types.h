@@ -85,7 +85,10 @@ struct page {
 	uint32_t flags;
 	uint8_t order;
 	uint8_t migratetype;
-	uint16_t reserved16;            /* free for a use */
+	/* A slab's head page (below), outside the union for want of room
+	 * there: bytes no other layout uses. */
+	uint8_t slab_state;
+	uint8_t slab_fresh;             /* free objects read as zero but their free pointer */
 	union {
 		struct {                        /* buddy and pcp lists */
 			struct list_head lru;
@@ -99,9 +102,10 @@ struct page {
 			struct kmem_thread *slab_owner;
 			uint16_t inuse;
 			uint16_t objects;
-			uint8_t slab_state;
-			uint8_t slab_fresh;             /* free objects read as zero but their free pointer */
-			uint16_t carved;                /* objects [carved, objects) never linked: free, untouched */
+			/* objects [carved, objects) never linked: free, untouched.
+			 * 32 bits, though it never passes 65535, so that free's
+			 * check compares with it in memory (slab_offset_valid). */
+			uint32_t carved;
 		};
 		struct {                        /* head page of a kmalloc_large block */
 			unsigned long large_pages;      /* pages of the block: 2^get_order(large_size) */

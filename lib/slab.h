@@ -297,7 +297,7 @@ static_assert(offsetof(struct kmem_cache, slab_mask) < 64, "free reads one line 
 /* Objects [0, n) of slab are carved. */
 static inline void slab_set_carved(struct page *slab, unsigned int n)
 {
-	slab->carved = (uint16_t)n;
+	slab->carved = n;
 }
 
 /* Is obj the start of an object of slab that was ever handed out? */
