@@ -6,7 +6,7 @@
  *
  * kfree_fast: a range check, the slab head's descriptor (one subtraction
  * away for an object in a tail page), the owner test, an exact object
- * check by one multiply and one rotate (slab_pa_valid), and a push: 33
+ * check by one multiply and one rotate (slab_pa_valid), and a push: 32
  * instructions for an object of one of the thread's own slabs.
  */
 #ifndef KMEM_KMALLOC_H
