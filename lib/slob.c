@@ -624,6 +624,13 @@ size_t slob_usable_size(struct slob_area *a, const void *p, const char *caller)
 	return size;
 }
 
+void *slob_cache_alloc(struct kmem_thread *t, unsigned int cls)
+{
+	struct slob_heap *h = t->slob_heap;
+
+	return h ? slob_cache_get(h, cls) : NULL;
+}
+
 /*
  * malloc's request of size bytes, kmalloc class s: a block, or NULL for
  * the class's slabs.  A class goes to its slabs for good, in this

@@ -80,6 +80,16 @@ static inline bool malloc_borrows(size_t size)
  * up to KMALLOC_MAX_CACHE_SIZE), s->size bytes usable; NULL: use the
  * class's slabs. */
 void *slob_alloc_class(const struct kmem_cache *s);
+/* The block t's owner cache holds for kmalloc class cls, or NULL:
+ * malloc's first try for a medium request (malloc.c: malloc_medium). */
+void *slob_cache_alloc(struct kmem_thread *t, unsigned int cls);
+
+/* Is malloc's request of size bytes, kmalloc class c, a medium one
+ * (slob_wanted, with the class at hand)? */
+static inline bool slob_wanted_class(const struct kmem_cache_cpu *c, size_t size)
+{
+	return size > kmem_config.slob_min && kmem_config.slob_min && !c->slob_busy;
+}
 /* The same, zeroed over the whole usable size (calloc). */
 void *slob_calloc_class(const struct kmem_cache *s);
 /* Free p, a block of a; anything else stops the program. */
