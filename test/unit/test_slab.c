@@ -2765,6 +2765,19 @@ static void *freer_outlives_owner(void *arg)
 	return NULL;
 }
 
+/* Start j's owner and freer threads, kmalloc-64 their cache; the freer
+ * runs freer_fn(arg). */
+static void owner_exit_job_start(struct owner_exit_job *j, void *(*freer_fn)(void *), void *arg,
+				 pthread_t *owner, pthread_t *freer)
+{
+	j->s = kmalloc_caches[kmalloc_index(64)];
+	pthread_barrier_init(&j->allocated, NULL, 2);
+	pthread_barrier_init(&j->batched, NULL, 2);
+	pthread_barrier_init(&j->owner_gone, NULL, 2);
+	cr_assert_eq(pthread_create(owner, NULL, owner_allocates_then_exits, j), 0);
+	cr_assert_eq(pthread_create(freer, NULL, freer_fn, arg), 0);
+}
+
 Test(slab, a_batch_into_a_slab_whose_owner_exited_is_adopted)
 {
 	struct owner_exit_job *j = calloc(1, sizeof(*j));
@@ -2772,12 +2785,7 @@ Test(slab, a_batch_into_a_slab_whose_owner_exited_is_adopted)
 	struct page *a;
 
 	cr_assert_not_null(j);
-	j->s = kmalloc_caches[kmalloc_index(64)];
-	pthread_barrier_init(&j->allocated, NULL, 2);
-	pthread_barrier_init(&j->batched, NULL, 2);
-	pthread_barrier_init(&j->owner_gone, NULL, 2);
-	cr_assert_eq(pthread_create(&owner, NULL, owner_allocates_then_exits, j), 0);
-	cr_assert_eq(pthread_create(&freer, NULL, freer_outlives_owner, j), 0);
+	owner_exit_job_start(j, freer_outlives_owner, j, &owner, &freer);
 	cr_assert_eq(pthread_join(owner, NULL), 0);
 	a = compound_head_of(j->objs[0]);
 	cr_assert_lt(j->per, 200);
@@ -2834,12 +2842,7 @@ Test(slab, a_free_into_a_given_up_slab_joins_its_open_batch)
 	struct page *a;
 
 	cr_assert_not_null(l);
-	l->j.s = kmalloc_caches[kmalloc_index(64)];
-	pthread_barrier_init(&l->j.allocated, NULL, 2);
-	pthread_barrier_init(&l->j.batched, NULL, 2);
-	pthread_barrier_init(&l->j.owner_gone, NULL, 2);
-	cr_assert_eq(pthread_create(&owner, NULL, owner_allocates_then_exits, &l->j), 0);
-	cr_assert_eq(pthread_create(&freer, NULL, freer_frees_once_more, l), 0);
+	owner_exit_job_start(&l->j, freer_frees_once_more, l, &owner, &freer);
 	cr_assert_eq(pthread_join(owner, NULL), 0);
 	a = compound_head_of(l->j.objs[0]);
 	cr_assert_null(a->slab_owner);
