@@ -33,14 +33,25 @@ static inline struct slob_area *slob_area_of(const void *p)
 	return slob_area_of_pa(__pa(p));
 }
 
+/* Is a request of size bytes above KMEM_SLOB_MIN (0: the heap is off)? */
+static inline bool slob_size_wanted(size_t size)
+{
+	return size > kmem_config.slob_min && kmem_config.slob_min;
+}
+
 /* Does malloc's (or calloc's) request of size bytes go to the medium
- * heap?  Above KMEM_SLOB_MIN (0: never), up to the largest kmalloc class,
- * and not while the class is busy in this thread (slob_alloc_class). */
+ * heap?  Above KMEM_SLOB_MIN, up to the largest kmalloc class, and not
+ * while the class is busy in this thread (slob_alloc_class). */
 static inline bool slob_wanted(size_t size)
 {
-	return size > kmem_config.slob_min && kmem_config.slob_min &&
-	       size <= KMALLOC_MAX_CACHE_SIZE &&
+	return slob_size_wanted(size) && size <= KMALLOC_MAX_CACHE_SIZE &&
 	       !kmalloc_cpu_slab(kmem_current, size)->slob_busy;
+}
+
+/* The same, for malloc, which has the class c at hand. */
+static inline bool slob_wanted_class(const struct kmem_cache_cpu *c, size_t size)
+{
+	return slob_size_wanted(size) && !c->slob_busy;
 }
 
 /* The owner's cache (slob.c): blocks a class, and bytes in all. */
@@ -80,18 +91,11 @@ static inline bool malloc_borrows(size_t size)
  * up to KMALLOC_MAX_CACHE_SIZE), s->size bytes usable; NULL: use the
  * class's slabs. */
 void *slob_alloc_class(const struct kmem_cache *s);
+/* The same, zeroed over the whole usable size (calloc). */
+void *slob_calloc_class(const struct kmem_cache *s);
 /* The block t's owner cache holds for kmalloc class cls, or NULL:
  * malloc's first try for a medium request (malloc.c: malloc_medium). */
 void *slob_cache_alloc(struct kmem_thread *t, unsigned int cls);
-
-/* Is malloc's request of size bytes, kmalloc class c, a medium one
- * (slob_wanted, with the class at hand)? */
-static inline bool slob_wanted_class(const struct kmem_cache_cpu *c, size_t size)
-{
-	return size > kmem_config.slob_min && kmem_config.slob_min && !c->slob_busy;
-}
-/* The same, zeroed over the whole usable size (calloc). */
-void *slob_calloc_class(const struct kmem_cache *s);
 /* Free p, a block of a; anything else stops the program. */
 void slob_free(struct slob_area *a, const void *p, const char *caller);
 size_t slob_usable_size(struct slob_area *a, const void *p, const char *caller);
