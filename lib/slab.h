@@ -118,7 +118,6 @@ struct kmem_cache {
 	 * the kmalloc caches' descriptors two pages longer. */
 	char *alias_names;
 	struct list_head list;          /* on slab_caches */
-	_Atomic unsigned long free_remote;
 	_Atomic unsigned long slabs_allocated;
 	_Atomic unsigned long slabs_freed;
 	/* One per possible node id (kmem_topology.nr_node_ids), not

@@ -945,7 +945,6 @@ static void free_remote(struct kmem_cache *s, struct page *slab, void *head, voi
 {
 	uintptr_t old = atomic_load_explicit(&slab->remote_free, memory_order_relaxed);
 
-	atomic_fetch_add_explicit(&s->free_remote, cnt, memory_order_relaxed);
 	for (;;) {
 		if (old == SLAB_REMOTE_FULL) {
 			if (atomic_compare_exchange_weak_explicit(&slab->remote_free, &old, 0,
