@@ -101,6 +101,7 @@ struct slob_heap {
 	uint8_t cache_count[KMALLOC_NR_CACHES]; /* read unlocked by slob_get_usage */
 	uint32_t cache_bytes;                   /* likewise */
 	uint64_t busy_mask;             /* bit n: class n went to its slabs */
+	uintptr_t cookie;               /* slob_cookie: its value, kept with the cache */
 	struct list_head list;          /* slob_heaps, under slob_heaps_lock */
 	struct slob_heap *next_free;    /* slob_free_heaps: no thread uses it */
 };
@@ -208,6 +209,7 @@ static inline bool map_test(const struct slob_area *a, size_t off)
 static void slob_heap_init(struct slob_heap *h)
 {
 	spin_lock_init(&h->lock);
+	h->cookie = (uintptr_t)h ^ slob_secret;         /* slob_heap_get set the secret */
 	INIT_LIST_HEAD(&h->areas);
 	list_add_tail(&h->list, &slob_heaps);
 }
@@ -471,9 +473,12 @@ static __attribute__((noinline)) unsigned long __slob_free(struct slob_area *a, 
 
 static_assert(KMALLOC_NR_CACHES <= 64, "busy_mask has a bit per class");
 
+/* The heap's address mixed with the secret; computed once, at the heap's
+ * making (a load from the heap's line beats the secret's load and the xor
+ * on every free into the cache). */
 static inline uintptr_t slob_cookie(const struct slob_heap *h)
 {
-	return (uintptr_t)h ^ slob_secret;
+	return h->cookie;
 }
 
 /* The owner reads a header other threads' frees may rewrite the flags
