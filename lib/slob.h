@@ -84,7 +84,7 @@ static inline bool slob_wanted_class(const struct kmem_cache_cpu *c, size_t size
  */
 static inline bool malloc_borrows(size_t size)
 {
-	return size > MALLOC_BORROW_MIN && !(kmem_config.slob_min && size > kmem_config.slob_min);
+	return size > MALLOC_BORROW_MIN && !slob_size_wanted(size);
 }
 
 /* malloc's block for a request of kmalloc class s (above KMEM_SLOB_MIN,
