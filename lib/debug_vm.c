@@ -145,7 +145,8 @@ static unsigned long check_free_lists(struct zone *zone)
 	return bugs;
 }
 
-/* PG_tail and a distance to the head: on a slab's tail pages only. */
+/* PG_tail and a distance to the head: on the tail pages of a slab or of
+ * a medium-heap area only. */
 static inline uint32_t tail_marks(const struct page *page)
 {
 	return page->flags & (PG_tail | PG_TAIL_BACK_MASK);

@@ -623,7 +623,6 @@ _Noreturn void kfree_bad(const void *p, const char *caller)
 
 void kfree_arena_not_owned(const void *p, uintptr_t pa, struct page *page, const char *caller)
 {
-	struct slob_area *area;
 	struct kmem_cache *s;
 
 	/* PG_slab is set on a slab's head page only */
@@ -634,14 +633,15 @@ void kfree_arena_not_owned(const void *p, uintptr_t pa, struct page *page, const
 				slab_free_slowpath(s, page, (void *)p);
 			return;
 		}
+	} else if (page->flags & PG_slob) {
+		/* a medium block (or a bad pointer into an area: slob_free
+		 * checks): page is the area's head, as its tail pages carry
+		 * a slab tail's marks */
+		slob_free((struct slob_area *)(arena_base + (pa & ~(SLOB_AREA_SIZE - 1))), p, caller);
+		return;
 	} else if ((page->flags & PG_large) && !(pa & (PAGE_SIZE - 1))) {
 		/* a kmalloc_large block: PG_large is on its head page only */
 		kfree_large(page);
-		return;
-	} else if ((area = slob_area_of_pa(pa))) {
-		/* a medium block (or a bad pointer into an area: slob_free
-		 * checks), without __kfree's second range check */
-		slob_free(area, p, caller);
 		return;
 	}
 	__kfree(p, caller);

@@ -9,14 +9,16 @@
  *
  * Layout of struct page (64 bytes, one cache line, checked by
  * static_assert), a union per owner as in the kernel:
- *   flags        PG_* state bits (16-31); on a slab's tail page, bits 0-15
- *                hold the distance back to the head's descriptor
+ *   flags        PG_* state bits (16-31); on a tail page of a slab or of a
+ *                medium-heap area, bits 0-15 hold the distance back to
+ *                the head's descriptor
  *   order        order of the block this page heads (buddy, pcp, allocated, slab)
  *   migratetype  the free list a free block sits on
  *   buddy/pcp:   lru (free list link), private
  *   slab:        slab_list, slab_cache, freelist, remote_free, slab_owner,
  *                inuse, objects, carved (see slub.c)
- *   tail pages of a slab: PG_tail and the distance in flags, nothing else
+ *   tail pages of a slab or of a medium-heap area (slob.c): PG_tail and
+ *                the distance in flags, nothing else
  * A page's zone and node are not stored in it: they are a property of its
  * section (section_links), so bringing a section online writes no
  * descriptor and mem_map is committed only where pages are used.
@@ -26,10 +28,11 @@
  * a live slab: no other layout reaches its bytes (checked below), a
  * new slab starts with NULL and free_slab clears it, which lets the
  * free path test ownership before PG_slab (kmalloc.h).  The one
- * exception to state on the head only, a slab's tail pages,
- * have PG_tail and their distance to the head, set and cleared together
- * (allocate_slab, free_slab): every other page reads zero there, so the
- * free path finds a slab's head with arithmetic and no branch.
+ * exception to state on the head only, the tail pages of a slab or of a
+ * medium-heap area, have PG_tail and their distance to the head, set and
+ * cleared together (allocate_slab and free_slab, slob_area_new and
+ * slob_area_free): every other page reads zero there, so the free path
+ * finds a slab's or an area's head with arithmetic and no branch.
  */
 #ifndef KMEM_MM_TYPES_H
 #define KMEM_MM_TYPES_H
@@ -71,7 +74,7 @@ enum pageflags {
 	PG_reserved = 1u << 20, /* frame outside any usable zone */
 	PG_slab   = 1u << 21,  /* with PG_head: the block is a slab */
 	PG_large  = 1u << 22,  /* with PG_head: a kmalloc_large allocation */
-	PG_tail   = 1u << 23,  /* a slab's page other than its head: see page_tail_back */
+	PG_tail   = 1u << 23,  /* a slab's or an area's page but its head: page_tail_back */
 	PG_idle   = 1u << 24,  /* free block below pageblock size, unused since the last release pass */
 	PG_released = 1u << 25, /* free block below pageblock size whose memory went back to the OS */
 	PG_slob   = 1u << 26,  /* with PG_head: an area of malloc's medium heap (slob.c) */
@@ -135,7 +138,8 @@ static inline uint32_t page_tail_flags(unsigned long i)
 	return PG_tail | (uint32_t)(i << STRUCT_PAGE_SHIFT);
 }
 
-/* Bytes of mem_map from page back to its slab's head: 0 unless a slab tail. */
+/* Bytes of mem_map from page back to its slab's (or area's) head: 0 unless
+ * a tail page. */
 static inline uint32_t page_tail_back(const struct page *page)
 {
 	return page->flags & PG_TAIL_BACK_MASK;

@@ -308,10 +308,10 @@ static inline bool slab_obj_valid(const struct kmem_cache *s, const struct page 
 }
 
 /*
- * The descriptor of the slab head for arena offset pa if pa is in a slab,
- * else of pa's own page.  No branch: page_tail_back is zero except on a
- * slab's tail pages.  Whether the result is a slab is the caller's test
- * (PG_slab).
+ * The descriptor of the slab head for arena offset pa if pa is in a slab
+ * (or of the area's head in a medium-heap area), else of pa's own page.
+ * No branch: page_tail_back is zero except on the tail pages of those.
+ * Whether the result is a slab is the caller's test (PG_slab).
  */
 static inline __attribute__((always_inline)) struct page *slab_head_of_pa(uintptr_t pa)
 {

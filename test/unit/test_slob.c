@@ -142,6 +142,39 @@ Test(slob, free_neighbours_merge_and_empty_areas_go_back)
 	cr_assert_eq(usage_unflushed().area_bytes, 0, "malloc_trim empties the cache");
 }
 
+/* Is the block of pages at page marked as a slab's tail pages are? */
+static unsigned int tail_marked_pages(const struct page *head, unsigned long nr)
+{
+	unsigned int marked = 0;
+
+	for (unsigned long i = 1; i < nr; i++)
+		marked += (head[i].flags & (PG_tail | PG_TAIL_BACK_MASK)) == page_tail_flags(i);
+	return marked;
+}
+
+Test(slob, every_page_of_an_area_leads_free_to_its_head)
+{
+	void *p[12];
+	struct page *head;
+
+	/* blocks up to the area's last page */
+	for (int i = 0; i < 12; i++)
+		p[i] = kmem_malloc(5000);
+	cr_assert_eq(slob_area_of(p[0]), slob_area_of(p[11]), "one area");
+	head = __virt_to_page(slob_area_of(p[0]));
+	cr_assert(head->flags & PG_slob);
+	cr_assert_eq(tail_marked_pages(head, SLOB_AREA_PAGES), SLOB_AREA_PAGES - 1);
+	cr_assert_eq(compound_head_of(p[11]), head, "a block in a tail page");
+	cr_assert_eq(compound_head_of((char *)p[11] + 4000), head);
+	cr_assert_eq(kmem_malloc_usable_size(p[11]), kmalloc_caches[kmalloc_index(5000)]->size);
+	for (int i = 0; i < 12; i++)
+		kmem_free(p[i]);
+	cr_assert_eq(usage().area_bytes, 0);
+	cr_assert_eq(tail_marked_pages(head, SLOB_AREA_PAGES), 0,
+		     "the marks go with the area, before its pages are freed");
+	cr_assert_eq(head->flags & PG_slob, 0);
+}
+
 Test(slob, the_smallest_hole_that_fits_is_taken)
 {
 	void *h1 = kmem_malloc(2000), *s1 = kmem_malloc(600);
@@ -299,9 +332,49 @@ Test(slob, a_busy_class_goes_to_its_slabs_for_good)
 	p[0] = kmem_malloc(4000);
 	cr_assert(is_slab_object(p[0]), "and it stays there");
 	kmem_free(p[0]);
+	cr_assert_eq(usage_unflushed().cached_bytes, 0, "its blocks do not wait in the cache");
+	cr_assert_eq(usage_unflushed().blocks, 0, "and none is counted as waiting");
 	p[0] = kmem_malloc(3000);
 	cr_assert_not_null(slob_area_of(p[0]), "other classes are not affected");
 	kmem_free(p[0]);
+	cr_assert_gt(usage_unflushed().cached_bytes, 0, "their blocks still wait");
+}
+
+static void *make_4096_busy(void *arg)
+{
+	struct kmem_cache *s = kmalloc_caches[kmalloc_index(4096)];
+	unsigned int busy = MAX(2 * s->objects, 16u);
+	void *p[64];
+
+	(void)arg;
+	for (unsigned int i = 0; i <= busy; i++)
+		p[i] = kmem_malloc(4096);
+	for (unsigned int i = 0; i <= busy; i++)
+		kmem_free(p[i]);
+	return NULL;
+}
+
+static void *free_a_4096_block(void *arg)
+{
+	void *p = kmem_malloc(4096);
+	size_t block = kmem_malloc_usable_size(p) + 16;        /* and its header */
+
+	(void)arg;
+	cr_assert_not_null(slob_area_of(p), "a class is busy for the thread that made it so");
+	kmem_free(p);
+	cr_assert_eq(usage_unflushed().cached_bytes, block, "and its blocks wait in the cache again");
+	return NULL;
+}
+
+Test(slob, a_heap_passed_on_forgets_its_busy_classes)
+{
+	pthread_t t;
+
+	cr_assert_eq(pthread_create(&t, NULL, make_4096_busy, NULL), 0);
+	cr_assert_eq(pthread_join(t, NULL), 0);
+	cr_assert_eq(pthread_create(&t, NULL, free_a_4096_block, NULL), 0);
+	cr_assert_eq(pthread_join(t, NULL), 0);
+	cr_assert_eq(usage_unflushed().heaps, 1, "the second thread had the first one's heap");
 }
 
 Test(slob, off_when_turned_off)
