@@ -142,7 +142,7 @@ Test(slob, free_neighbours_merge_and_empty_areas_go_back)
 	cr_assert_eq(usage_unflushed().area_bytes, 0, "malloc_trim empties the cache");
 }
 
-/* Is the block of pages at page marked as a slab's tail pages are? */
+/* How many of the nr - 1 pages after head carry a slab tail's marks. */
 static unsigned int tail_marked_pages(const struct page *head, unsigned long nr)
 {
 	unsigned int marked = 0;
