@@ -407,7 +407,7 @@ static __attribute__((noinline)) void *realloc_slow(void *p, size_t size)
 	/*
 	 * Growing: leave half as much again of room, so that a buffer grown a
 	 * little at a time is copied O(log n) times rather than once per size
-	 * class (eight per doubling) or per page.  The room shows in
+	 * class (four or eight per doubling) or per page.  The room shows in
 	 * malloc_usable_size.  Beyond REALLOC_VMALLOC_MIN the block moves to
 	 * the vmalloc area, where every later growth is copy-free and a freed
 	 * block goes back to the OS: growing through the buddy allocator would

@@ -189,7 +189,7 @@ static inline bool pcp_allowed_order(unsigned int order)
 }
 
 #define MAX_SLAB_CACHES  1024   /* kmalloc and user caches together */
-#define KMALLOC_NR_CACHES  58   /* kmalloc-8 .. kmalloc-8192: ids 0..57 */
+#define KMALLOC_NR_CACHES  50   /* kmalloc-8 .. kmalloc-8192: ids 0..49 */
 
 /*
  * Empty slabs a thread keeps, over all its caches: at most
