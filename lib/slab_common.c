@@ -33,13 +33,13 @@ static unsigned int nr_cache_ids;
  * slabs, each partly used, since frees come back to them about as fast as
  * they are handed out again.  Fewer classes, fewer such slabs, for a worst
  * waste of 19.7% (257 bytes in kmalloc-320) instead of 11.1%.  Peak RSS,
- * /usr/bin/time medians of 5 runs against eight classes per doubling from
- * 128: alloc_bench threads-1 2484 -> 2356 KB, threads-2 3060 -> 2972,
- * threads-4 4144 -> 4016, threads-8 6556 -> 6212, churn 3228 -> 2940,
- * python3 (bench/workload.py 8) 42.6 -> 41.5 MB, prodcons 3868 -> 3836 KB;
- * perl, sqlite3, gcc and larson within 0.3%.  callgrind: python3, perl,
- * cc1 and threads-1 within 0.01%, prodcons +0.2%, larson within its own
- * spread (578-581 M either way).  The kernel's classes (powers of two
+ * /usr/bin/time medians of 9 runs, eight classes per doubling from 128
+ * -> four: alloc_bench threads-1 2476 -> 2396 KB, threads-2 3032 -> 2944,
+ * threads-4 4212 -> 4032, threads-8 6520 -> 6208; churn and prodcons
+ * within their run-to-run spread (10-40%); python3, perl, sqlite3 and gcc
+ * as bench/run runs them, and larson, within 0.3%.  callgrind: python3,
+ * perl, cc1 and threads-1 within 0.01%, prodcons +0.2%, larson within its
+ * own spread (578-581 M either way).  The kernel's classes (powers of two
  * and 96, 192) cut threads-1 by as much again, but larson's remote frees
  * then change slab within a class so often that its batches close after
  * one object: 581.6 -> 791.9 M instructions.
