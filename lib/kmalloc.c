@@ -637,7 +637,7 @@ void kfree_arena_not_owned(const void *p, uintptr_t pa, struct page *page, const
 		/* a medium block (or a bad pointer into an area: slob_free
 		 * checks): page is the area's head, as its tail pages carry
 		 * a slab tail's marks */
-		slob_free((struct slob_area *)(arena_base + (pa & ~(SLOB_AREA_SIZE - 1))), p, caller);
+		slob_free(slob_area_at_pa(pa), p, caller);
 		return;
 	} else if ((page->flags & PG_large) && !(pa & (PAGE_SIZE - 1))) {
 		/* a kmalloc_large block: PG_large is on its head page only */

@@ -13,11 +13,18 @@
 
 struct slob_area;
 
+/* The area arena offset pa lies in, if it lies in one: an area is an
+ * aligned order-4 block. */
+static inline struct slob_area *slob_area_at_pa(uintptr_t pa)
+{
+	return (struct slob_area *)(arena_base + (pa & ~(SLOB_AREA_SIZE - 1)));
+}
+
 /*
- * The area holding arena address p, if it lies in one: an area is an
- * aligned order-4 block whose head page carries PG_slob.  The caller has
- * checked that p is in the arena; in a section not online the descriptor
- * reads as zero (arena.c), so the answer there is NULL.
+ * The area holding arena address p, if it lies in one: an area's head
+ * page carries PG_slob.  The caller has checked that p is in the arena;
+ * in a section not online the descriptor reads as zero (arena.c), so the
+ * answer there is NULL.
  */
 static inline struct slob_area *slob_area_of_pa(uintptr_t pa)
 {
@@ -25,7 +32,7 @@ static inline struct slob_area *slob_area_of_pa(uintptr_t pa)
 
 	if (!(head->flags & PG_slob))
 		return NULL;
-	return (struct slob_area *)(arena_base + (pa & ~(SLOB_AREA_SIZE - 1)));
+	return slob_area_at_pa(pa);
 }
 
 static inline struct slob_area *slob_area_of(const void *p)
@@ -39,19 +46,20 @@ static inline bool slob_size_wanted(size_t size)
 	return size > kmem_config.slob_min && kmem_config.slob_min;
 }
 
-/* Does malloc's (or calloc's) request of size bytes go to the medium
- * heap?  Above KMEM_SLOB_MIN, up to the largest kmalloc class, and not
- * while the class is busy in this thread (slob_alloc_class). */
-static inline bool slob_wanted(size_t size)
-{
-	return slob_size_wanted(size) && size <= KMALLOC_MAX_CACHE_SIZE &&
-	       !kmalloc_cpu_slab(kmem_current, size)->slob_busy;
-}
-
-/* The same, for malloc, which has the class c at hand. */
+/* Does malloc's request of size bytes, of the class whose thread state
+ * is c, go to the medium heap?  Above KMEM_SLOB_MIN, and not while the
+ * class is busy in this thread (slob_alloc_class). */
 static inline bool slob_wanted_class(const struct kmem_cache_cpu *c, size_t size)
 {
 	return slob_size_wanted(size) && !c->slob_busy;
+}
+
+/* The same for any size (malloc_slow, calloc): up to the largest kmalloc
+ * class. */
+static inline bool slob_wanted(size_t size)
+{
+	return size <= KMALLOC_MAX_CACHE_SIZE &&
+	       slob_wanted_class(kmalloc_cpu_slab(kmem_current, size), size);
 }
 
 /* The owner's cache (slob.c): blocks a class, and bytes in all. */
