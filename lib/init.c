@@ -69,10 +69,11 @@ static int kmem_do_init(void)
 				  kmem_config.limit,
 				  (unsigned long)kmem_topology.nr_nodes * MIN_NODE_PAGES << PAGE_SHIFT);
 	} else {
-		/* sysinfo, as sysconf(_SC_PHYS_PAGES) asks it, without
-		 * sysconf's jump table: reading it faults in a 64 KiB window
-		 * of libc's read-only data a malloc-only program never
-		 * touches (32 KB more peak RSS on bench/run's fixed-16). */
+		/* sysinfo, which sysconf(_SC_PHYS_PAGES) asks too, without
+		 * sysconf's jump table: a page of libc's read-only data a
+		 * malloc-only program never reads, around which the kernel's
+		 * fault-around maps 64 KiB (up to 64 KB more resident in
+		 * fixed-16's loop; at its peak, within the runs' spread). */
 		struct sysinfo si;
 
 		if (sysinfo(&si) == 0)
