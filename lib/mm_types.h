@@ -17,22 +17,27 @@
  *   buddy/pcp:   lru (free list link), private
  *   slab:        slab_list, slab_cache, freelist, remote_free, slab_owner,
  *                inuse, objects, carved (see slub.c)
- *   tail pages of a slab or of a medium-heap area (slob.c): PG_tail and
- *                the distance in flags, nothing else
+ *   tail pages of a slab: PG_tail and the distance in flags, and copies
+ *                of the head's slab_cache and slab_owner
+ *   tail pages of a medium-heap area (slob.c): PG_tail and the distance
+ *                in flags, nothing else
  * A page's zone and node are not stored in it: they are a property of its
  * section (section_links), so bringing a section online writes no
  * descriptor and mem_map is committed only where pages are used.
  * Only the head page of a block carries state; the other pages of a free
  * or allocated block have no PG_* bit set, which is how freeing an
- * interior page is detected.  slab_owner is non-NULL only on the head of
- * a live slab: no other layout reaches its bytes (checked below), a
- * new slab starts with NULL and free_slab clears it, which lets the
- * free path test ownership before PG_slab (kmalloc.h).  The one
- * exception to state on the head only, the tail pages of a slab or of a
- * medium-heap area, have PG_tail and their distance to the head, set and
- * cleared together (allocate_slab and free_slab, slob_area_new and
- * slob_area_free): every other page reads zero there, so the free path
- * finds a slab's or an area's head with arithmetic and no branch.
+ * interior page is detected.  slab_owner is non-NULL only on the pages
+ * of a live slab: no other layout reaches its bytes (checked below), a
+ * new slab starts with NULL, slab_set_owner writes it on every page of
+ * the slab at once and free_slab clears it, which lets the free path
+ * test ownership before PG_slab (kmalloc.h).  The exceptions to state on
+ * the head only: the tail pages of a slab or of a medium-heap area have
+ * PG_tail and their distance to the head, set and cleared together
+ * (allocate_slab and free_slab, slob_area_new and slob_area_free), so
+ * the free path finds a slab's or an area's head with arithmetic and no
+ * branch; and a slab's tail pages carry copies of slab_cache and
+ * slab_owner, so the free path reads both from the pointer's own page
+ * while the head's address is still being computed.
  */
 #ifndef KMEM_MM_TYPES_H
 #define KMEM_MM_TYPES_H

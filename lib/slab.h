@@ -237,6 +237,22 @@ static inline void cpu_freelist_refill(struct kmem_cache_cpu *c, const struct km
 	c->park_budget = (int16_t)s->park_max;
 }
 
+/*
+ * Owner of slab, on its head and on the copies its tail pages keep
+ * (mm_types.h): free reads ownership from the object's own page.  Every
+ * change of owner goes through here, so no tail page names a thread the
+ * head does not; the thread that writes is the owner or becomes it, so
+ * no other thread can see its own pointer here mid-update.
+ */
+static inline void slab_set_owner(const struct kmem_cache *s, struct page *slab,
+				  struct kmem_thread *t)
+{
+	unsigned int nr = 1u << s->order;
+
+	for (unsigned int i = 0; i < nr; i++)
+		slab[i].slab_owner = t;
+}
+
 static inline void *get_freepointer(const struct kmem_cache *s, void *obj)
 {
 	return *(void **)((char *)obj + s->offset);

@@ -227,12 +227,14 @@ static struct page *allocate_slab(struct kmem_cache *s, gfp_t gfp, int nid)
 		return NULL;
 	slab->flags |= PG_slab;         /* PG_zeroed stays: see carve_objects */
 	slab->slab_fresh = slab_carves_zeroed(s, slab);
-	for (unsigned int i = 1; i < nr; i++)
+	for (unsigned int i = 1; i < nr; i++) {
 		slab[i].flags |= page_tail_flags(i);
+		slab[i].slab_cache = s;
+	}
 	slab->slab_cache = s;
 	slab->objects = (uint16_t)s->objects;
 	slab->inuse = 0;
-	slab->slab_owner = NULL;
+	slab_set_owner(s, slab, NULL);
 	slab->slab_state = 0;
 	atomic_store_explicit(&slab->remote_free, 0, memory_order_relaxed);
 	INIT_LIST_HEAD(&slab->slab_list);
@@ -253,8 +255,11 @@ static void free_slab(struct kmem_cache *s, struct page *slab)
 	atomic_fetch_sub_explicit(&get_node(s, slab_nid(slab))->total_objects, s->objects,
 				  memory_order_relaxed);
 	atomic_fetch_add_explicit(&s->slabs_freed, 1, memory_order_relaxed);
-	for (unsigned int i = 1; i < nr; i++)
+	for (unsigned int i = 1; i < nr; i++) {
 		slab[i].flags &= ~page_tail_flags(i);
+		slab[i].slab_cache = NULL;
+		slab[i].slab_owner = NULL;
+	}
 	slab->flags &= ~(PG_slab | PG_zeroed);
 	memset(&slab->slab_list, 0, sizeof(*slab) - offsetof(struct page, slab_list));
 	__free_pages(slab, s->order);
@@ -333,7 +338,7 @@ static void activate_slab(struct kmem_cache *s, struct kmem_cache_cpu *c,
 		slab->freelist = rlist;
 	else if (rlist)
 		set_freepointer(s, freelist_tail(s, slab->freelist), rlist);
-	slab->slab_owner = t;
+	slab_set_owner(s, slab, t);
 	slab->slab_state = 0;
 	slab->inuse = slab->objects;
 	cpu_freelist_refill(c, s, slab->freelist, slab->slab_fresh && !rlist);
@@ -379,7 +384,7 @@ static void unfreeze_slab(struct kmem_cache *s, struct page *slab)
 {
 	struct kmem_cache_node *n = get_node(s, slab_nid(slab));
 
-	slab->slab_owner = NULL;
+	slab_set_owner(s, slab, NULL);
 	if (!slab->freelist && !slab_uncarved(slab)) {
 		uintptr_t expected = 0;
 
@@ -864,7 +869,7 @@ static void discard_queued_slab(struct kmem_cache *s, struct kmem_cache_cpu *c,
 				struct page *slab)
 {
 	cpu_partial_del(c, slab);
-	slab->slab_owner = NULL;
+	slab_set_owner(s, slab, NULL);
 	free_slab(s, slab);
 }
 
@@ -970,7 +975,7 @@ static void free_remote(struct kmem_cache *s, struct page *slab, void *head, voi
 		unfreeze_slab(s, slab);
 		return;
 	}
-	slab->slab_owner = t;
+	slab_set_owner(s, slab, t);
 	put_cpu_partial(s, thread_cpu_slab(t, s), slab);
 }
 

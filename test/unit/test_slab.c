@@ -2397,6 +2397,62 @@ Test(slab, tail_pages_carry_their_distance_to_the_head)
 	kmem_cache_destroy(s);
 }
 
+/*
+ * A slab's tail pages also carry copies of its cache and owner, so that
+ * free reads ownership from the object's own page: each change of owner
+ * reaches every page of the slab, and freeing the slab clears them.
+ */
+Test(slab, tail_pages_copy_the_owner_and_the_cache)
+{
+	struct kmem_cache *s = mkcache("tailowner", 1000);
+	unsigned long nr = 1UL << s->order;
+	struct page *head;
+	void **objs;
+	void *tail_obj = NULL;
+	unsigned int n;
+
+	cr_assert_eq(s->order, 2, "16 objects of 1000 bytes take 4 pages");
+	objs = calloc(s->objects, sizeof(*objs));
+	cr_assert_not_null(objs);
+	objs[0] = kmem_cache_alloc(s, GFP_KERNEL);
+	head = compound_head_of(objs[0]);
+	n = head->objects;
+	for (unsigned int i = 1; i < n; i++)
+		objs[i] = kmem_cache_alloc(s, GFP_KERNEL);
+	for (unsigned long i = 0; i < nr; i++) {
+		cr_assert_eq(head[i].slab_owner, kmem_current, "page %lu: owner", i);
+		cr_assert_eq(head[i].slab_cache, s, "page %lu: cache", i);
+	}
+	/* An object in a tail page takes free's owned path: parked, it is
+	 * the next one handed out. */
+	for (unsigned int i = 0; i < n && !tail_obj; i++)
+		if (__pfn_to_page(__pa(objs[i]) >> PAGE_SHIFT) != head)
+			tail_obj = objs[i];
+	cr_assert_not_null(tail_obj);
+	kfree(tail_obj);
+	cr_assert_eq(kmem_cache_alloc(s, GFP_KERNEL), tail_obj);
+	/* Given up (shrink deactivates the thread's slabs): no page names
+	 * the thread, and a free from a tail page goes to the slab. */
+	kmem_cache_shrink(s);
+	for (unsigned long i = 0; i < nr; i++) {
+		cr_assert_null(head[i].slab_owner, "page %lu still owned", i);
+		cr_assert_eq(head[i].slab_cache, s, "page %lu: cache", i);
+	}
+	kfree(tail_obj);
+	cr_assert_eq(head->inuse, n - 1);
+	for (unsigned int i = 0; i < n; i++)
+		if (objs[i] != tail_obj)
+			kmem_cache_free(s, objs[i]);
+	kmem_cache_shrink(s);
+	cr_assert_eq(cache_slabs(s), 0);
+	for (unsigned long i = 0; i < nr; i++) {
+		cr_assert_null(head[i].slab_owner, "page %lu: owner after free", i);
+		cr_assert_null(head[i].slab_cache, "page %lu: cache after free", i);
+	}
+	free(objs);
+	kmem_cache_destroy(s);
+}
+
 /* ---- concurrent churn --------------------------------------------------- */
 
 #define CHURN_THREADS 4
