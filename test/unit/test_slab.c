@@ -2343,30 +2343,44 @@ Test(slab, real_caches_use_the_geometry)
  * head and every other page read zero there.  Freeing the slab clears
  * both.
  */
-Test(slab, tail_pages_carry_their_distance_to_the_head)
+/* A cache of 1000-byte objects, whose slabs take 4 pages, and one slab
+ * of it filled: its objects go to *objsp (the caller frees them and the
+ * array), its head is returned. */
+static struct page *fill_four_page_slab(const char *name, struct kmem_cache **sp,
+					void ***objsp)
 {
-	struct kmem_cache *s = mkcache("tails", 1000);
+	struct kmem_cache *s = mkcache(name, 1000);
 	struct page *head;
 	void **objs;
-	unsigned int n;
 
 	cr_assert_eq(s->order, 2, "16 objects of 1000 bytes take 4 pages");
 	objs = calloc(s->objects, sizeof(*objs));
 	cr_assert_not_null(objs);
 	objs[0] = kmem_cache_alloc(s, GFP_KERNEL);
 	head = compound_head_of(objs[0]);
-	n = head->objects;
-	cr_assert_eq(n, s->objects);
+	cr_assert_eq(head->objects, s->objects);
+	for (unsigned int i = 1; i < s->objects; i++) {
+		objs[i] = kmem_cache_alloc(s, GFP_KERNEL);
+		cr_assert_eq(compound_head_of(objs[i]), head, "object %u from another slab", i);
+	}
+	*sp = s;
+	*objsp = objs;
+	return head;
+}
+
+Test(slab, tail_pages_carry_their_distance_to_the_head)
+{
+	struct kmem_cache *s;
+	void **objs;
+	struct page *head = fill_four_page_slab("tails", &s, &objs);
+	unsigned int n = head->objects;
+
 	cr_assert_eq(page_tail_back(head), 0);
 	cr_assert_eq(head->flags & PG_tail, 0);
 	for (unsigned long i = 1; i < 1UL << s->order; i++) {
 		cr_assert_eq(head[i].flags, PG_tail | (uint32_t)(i * sizeof(struct page)),
 			     "tail page %lu: flags %#x", i, head[i].flags);
 		cr_assert_eq(page_tail_back(&head[i]), i * sizeof(struct page));
-	}
-	for (unsigned int i = 1; i < n; i++) {
-		objs[i] = kmem_cache_alloc(s, GFP_KERNEL);
-		cr_assert_eq(compound_head_of(objs[i]), head, "object %u from another slab", i);
 	}
 	/* Every object, in the head page or a tail page, maps to the head and
 	 * its offset in the slab. */
@@ -2404,21 +2418,13 @@ Test(slab, tail_pages_carry_their_distance_to_the_head)
  */
 Test(slab, tail_pages_copy_the_owner_and_the_cache)
 {
-	struct kmem_cache *s = mkcache("tailowner", 1000);
-	unsigned long nr = 1UL << s->order;
-	struct page *head;
+	struct kmem_cache *s;
 	void **objs;
+	struct page *head = fill_four_page_slab("tailowner", &s, &objs);
+	unsigned long nr = 1UL << s->order;
+	unsigned int n = head->objects;
 	void *tail_obj = NULL;
-	unsigned int n;
 
-	cr_assert_eq(s->order, 2, "16 objects of 1000 bytes take 4 pages");
-	objs = calloc(s->objects, sizeof(*objs));
-	cr_assert_not_null(objs);
-	objs[0] = kmem_cache_alloc(s, GFP_KERNEL);
-	head = compound_head_of(objs[0]);
-	n = head->objects;
-	for (unsigned int i = 1; i < n; i++)
-		objs[i] = kmem_cache_alloc(s, GFP_KERNEL);
 	for (unsigned long i = 0; i < nr; i++) {
 		cr_assert_eq(head[i].slab_owner, kmem_current, "page %lu: owner", i);
 		cr_assert_eq(head[i].slab_cache, s, "page %lu: cache", i);
