@@ -64,11 +64,11 @@ kfree_arena(const void *p, uintptr_t pa, const char *caller)
 	struct page *slab;
 
 	if (unlikely(page->slab_owner != t)) {
-		kfree_arena_not_owned(p, pa, slab_head_of_pa(pa), caller);
+		kfree_arena_not_owned(p, pa, slab_head_of_page(page), caller);
 		return;
 	}
 	s = page->slab_cache;
-	slab = (struct page *)((char *)page - page_tail_back(page));
+	slab = slab_head_of_page(page);
 	if (unlikely(!slab_pa_valid(s, slab, pa))) {
 		__kfree(p, caller);
 		return;

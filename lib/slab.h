@@ -324,16 +324,20 @@ static inline bool slab_obj_valid(const struct kmem_cache *s, const struct page 
 }
 
 /*
- * The descriptor of the slab head for arena offset pa if pa is in a slab
- * (or of the area's head in a medium-heap area), else of pa's own page.
- * No branch: page_tail_back is zero except on the tail pages of those.
- * Whether the result is a slab is the caller's test (PG_slab).
+ * The descriptor of the slab head for page (or for arena offset pa) if it
+ * is a slab's page (or of the area's head in a medium-heap area), else of
+ * that page itself.  No branch: page_tail_back is zero except on the tail
+ * pages of those.  Whether the result is a slab is the caller's test
+ * (PG_slab).
  */
+static inline __attribute__((always_inline)) struct page *slab_head_of_page(struct page *page)
+{
+	return (struct page *)((char *)page - page_tail_back(page));
+}
+
 static inline __attribute__((always_inline)) struct page *slab_head_of_pa(uintptr_t pa)
 {
-	struct page *page = __pfn_to_page(pa >> PAGE_SHIFT);
-
-	return (struct page *)((char *)page - page_tail_back(page));
+	return slab_head_of_page(__pfn_to_page(pa >> PAGE_SHIFT));
 }
 
 /* pa's offset in its slab of cache s: a slab is a buddy block, aligned
